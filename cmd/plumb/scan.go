@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/plumbhq/plumb/engine"
+	"github.com/plumbhq/plumb/gate"
+	"github.com/plumbhq/plumb/output"
+	"github.com/plumbhq/plumb/result"
+	"github.com/plumbhq/plumb/target"
+)
+
+// scanOptions are the flags of plumb scan.
+type scanOptions struct {
+	root        string
+	policies    []string
+	format      string
+	outputFile  string
+	reports     []string
+	failOn      []string
+	excludeCIDs []string
+	timeout     time.Duration
+	concurrency int
+	noColor     bool
+	noProgress  bool
+	verbose     bool
+}
+
+func (o *scanOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.root, "root", "", "scan an unpacked root file system in `DIR` instead of this machine (read only; nothing in it is executed)")
+	f.StringSliceVarP(&o.policies, "policy", "p", nil, "policy `ID or FILE` to evaluate (repeatable; default: the built-in baseline plumb-linux-l1)")
+	f.StringVarP(&o.format, "format", "f", "table", "output format: "+strings.Join(output.Formats, ", "))
+	f.StringVarP(&o.outputFile, "output", "o", "", "write the output to `FILE` instead of standard output")
+	f.StringArrayVar(&o.reports, "report", nil, "also write a report as `FORMAT=FILE` (repeatable), e.g. --report junit=plumb.xml --report sarif=plumb.sarif")
+	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 2 when a result matches these `CRITERIA`: states fail,error and criticalities minimal..urgent (NAME+ for and above), e.g. --fail-on fail,error,serious+")
+	f.StringSliceVar(&o.excludeCIDs, "exclude-cid", nil, "ignore these control `IDS` for --fail-on (comma-separated)")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on the scan after this long")
+	f.IntVar(&o.concurrency, "concurrency", 8, "objects collected at once")
+	f.BoolVar(&o.noColor, "no-color", false, "no colours in table output (also NO_COLOR=1)")
+	f.BoolVar(&o.noProgress, "no-progress", false, "no progress on standard error")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "log what the scan does on standard error")
+}
+
+func newScanCommand() *cobra.Command {
+	var o scanOptions
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Evaluate policies against this machine or an unpacked root file system",
+		Long: `Evaluate one or more policies against a target and print the result of every
+control: Pass, Fail, Error (with the reason), N/A or Not checked, with the expected
+and the actual value. Without --policy, the built-in Level 1 baseline is used.
+
+Examples:
+  plumb scan
+  plumb scan --root /srv/images/debian12 --format json -o result.json
+  plumb scan --policy plumb-linux-stig --fail-on fail,error,serious+ --report junit=plumb.xml
+  plumb scan --policy ./my-policy.yaml
+
+` + exitCodesHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runScan(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+func runScan(ctx context.Context, o scanOptions, stdout, stderr io.Writer) error {
+	criteria, err := gate.Parse(o.failOn)
+	if err != nil {
+		return err
+	}
+	if criteria.Exclude, err = gate.ParseCIDs(o.excludeCIDs); err != nil {
+		return err
+	}
+	if !slices.Contains(output.Formats, o.format) {
+		return fmt.Errorf("--format %q: want one of %s", o.format, strings.Join(output.Formats, ", "))
+	}
+	type extra struct{ format, file string }
+	var extras []extra
+	for _, r := range o.reports {
+		f, file, ok := strings.Cut(r, "=")
+		if !ok || file == "" || !slices.Contains(output.Formats, f) {
+			return fmt.Errorf("--report %q: want FORMAT=FILE with FORMAT one of %s", r, strings.Join(output.Formats, ", "))
+		}
+		extras = append(extras, extra{f, file})
+	}
+	lib, pols, err := resolvePolicies(o.policies)
+	if err != nil {
+		return err
+	}
+	var runs []engine.Run
+	for _, p := range pols {
+		rules, err := p.Rules(lib)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, engine.Run{Policy: p, Rules: rules})
+	}
+
+	var t target.Target
+	if o.root != "" {
+		r, err := target.NewRoot(o.root)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errUnreachable, err)
+		}
+		t = r
+	} else {
+		t = target.NewLocal()
+	}
+	defer t.Close()
+
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	eng := &engine.Engine{
+		Concurrency: o.concurrency,
+		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+	}
+	prog := newProgress(stderr, !o.noProgress && isTerminal(stderr))
+	eng.Progress = prog.update
+	rep := &result.Report{Schema: result.SchemaVersion, Tool: "plumb " + version, Started: time.Now().UTC()}
+	host, err := eng.Scan(ctx, t, runs)
+	prog.done()
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("scan of %s did not finish within --timeout %s", t.Name(), o.timeout)
+		}
+		return err
+	}
+	rep.Finished = time.Now().UTC()
+	rep.Hosts = append(rep.Hosts, host)
+
+	var out io.Writer = stdout
+	color := o.format == "table" && !o.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+	if o.outputFile != "" {
+		f, err := os.Create(o.outputFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out, color = f, false
+	}
+	if err := output.Write(out, o.format, rep, output.Options{Color: color, Width: terminalWidth()}); err != nil {
+		return fmt.Errorf("writing %s output: %w", o.format, err)
+	}
+	for _, x := range extras {
+		if err := writeReportFile(x.file, x.format, rep); err != nil {
+			return err
+		}
+	}
+
+	if host.Error != "" {
+		return fmt.Errorf("%w: %s: %s", errUnreachable, host.Target, host.Error)
+	}
+	if hits := criteria.Evaluate(rep); len(hits) > 0 {
+		fmt.Fprintf(stderr, "plumb: %d results meet --fail-on (%s)\n", len(hits), criteria)
+		return errCriteriaMet
+	}
+	return nil
+}
+
+func writeReportFile(name, format string, rep *result.Report) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := output.Write(f, format, rep, output.Options{}); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s report %s: %w", format, name, err)
+	}
+	return f.Close()
+}
+
+// progress draws "collecting N/M" on a terminal's standard error.
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	on    bool
+	drawn bool
+}
+
+func newProgress(w io.Writer, on bool) *progress { return &progress{w: w, on: on} }
+
+func (p *progress) update(s engine.Progress) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.drawn = true
+	fmt.Fprintf(p.w, "\r\033[K%s: %d/%d objects collected, %d entries walked, %.0fs", s.Target, s.Done, s.Total, s.Walked, s.Elapsed.Seconds())
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

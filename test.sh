@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs Plumb's whole test suite on a fresh Debian machine: installs what the
+# tests need, builds the cached Debian root, then vet, staticcheck and every
+# package's tests (fuzz seed corpora included). CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_pkgs=()
+command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: installing ${need_pkgs[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${need_pkgs[*]} and not root to install them" >&2
+    [ "${CI:-}" = true ] && exit 1
+  fi
+fi
+
+# A real Debian root for the --root tests and the benchmark (built once, cached).
+if root=$(scripts/debian-root.sh bookworm); then
+  export PLUMB_TEST_DEBIAN_ROOT="$root"
+elif [ "${CI:-}" = true ]; then
+  echo "test.sh: could not build the Debian test root" >&2
+  exit 1
+fi
+
+echo "test.sh: go vet"
+go vet ./...
+
+echo "test.sh: staticcheck"
+if ! command -v staticcheck >/dev/null; then
+  GOBIN="$(go env GOPATH)/bin" go install honnef.co/go/tools/cmd/staticcheck@latest
+  PATH="$(go env GOPATH)/bin:$PATH"
+fi
+staticcheck ./...
+
+echo "test.sh: gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed: $unformatted" >&2
+  exit 1
+fi
+
+echo "test.sh: go test"
+go test -count=1 ./... "$@"
