@@ -261,8 +261,13 @@ func (e *evaluator) line(ctx context.Context, lc *policy.LineCheck) outcome {
 			continue
 		}
 		read++
+		prev := 0
 		for _, loc := range re.FindAllIndex(data, maxEvidence) {
 			ln := 1 + bytes.Count(data[:loc[0]], []byte{'\n'})
+			if ln == prev {
+				continue // a line with several matches is listed once
+			}
+			prev = ln
 			hits = append(hits, fmt.Sprintf("%s:%d: %s", n, ln, lineAt(data, loc[0])))
 		}
 	}
