@@ -7,6 +7,13 @@ cd "$(dirname "$0")"
 
 need_pkgs=()
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
+# SCAP parity: oscap and oscap-chroot as the anchor, the SCAP Security
+# Guide's Debian and Ubuntu data streams as the content.
+command -v oscap >/dev/null || need_pkgs+=(openscap-scanner)
+command -v oscap-chroot >/dev/null || need_pkgs+=(openscap-utils)
+[ -f /usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml ] || need_pkgs+=(ssg-base ssg-debian)
+[ -f /usr/share/xml/scap/ssg/content/ssg-ubuntu2204-ds.xml ] || need_pkgs+=(ssg-debderived)
+[ -f /usr/share/xml/scap/ssg/content/ssg-rhel9-ds.xml ] || need_pkgs+=(ssg-nondebian)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${need_pkgs[*]}"
@@ -18,11 +25,19 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
 fi
 
-# A real Debian root for the --root tests and the benchmark (built once, cached).
+# Real Debian roots for the --root tests, the SCAP parity test and the
+# benchmarks (built once, cached): bookworm for the built-in policies,
+# bullseye with the packages SSG's Debian 11 rules look at.
 if root=$(scripts/debian-root.sh bookworm); then
   export PLUMB_TEST_DEBIAN_ROOT="$root"
 elif [ "${CI:-}" = true ]; then
   echo "test.sh: could not build the Debian test root" >&2
+  exit 1
+fi
+if root=$(scripts/debian-root.sh bullseye "$(cat scripts/bullseye-packages)"); then
+  export PLUMB_TEST_BULLSEYE_ROOT="$root"
+elif [ "${CI:-}" = true ]; then
+  echo "test.sh: could not build the bullseye test root" >&2
   exit 1
 fi
 

@@ -52,20 +52,27 @@ const (
 	ReasonAuthFailed            = "auth_failed"
 	ReasonNotCollectable        = "not_collectable" // the target cannot provide this data (e.g. runtime state of a root directory)
 	ReasonInvalidCheck          = "invalid_check"
+	ReasonUnsupportedCheck      = "unsupported_check" // content needs a check type Plumb does not implement (an OVAL test type)
 )
 
 // Result is one control's outcome on one host under one policy.
 type Result struct {
-	CID         int                 `json:"cid"`
-	Title       string              `json:"title"`
-	Category    string              `json:"category"`
-	Criticality policy.Criticality  `json:"criticality"`
-	Status      Status              `json:"status"`
-	Expected    string              `json:"expected"`
-	Actual      []string            `json:"actual"`
-	Reason      string              `json:"reason,omitempty"`
-	Message     string              `json:"message,omitempty"`
-	Method      string              `json:"method"`
+	CID int `json:"cid"`
+	// Rule is the content's own id of the control (an XCCDF rule id) when
+	// it came from SCAP content.
+	Rule        string             `json:"rule,omitempty"`
+	Title       string             `json:"title"`
+	Category    string             `json:"category"`
+	Criticality policy.Criticality `json:"criticality"`
+	Status      Status             `json:"status"`
+	Expected    string             `json:"expected"`
+	Actual      []string           `json:"actual"`
+	Reason      string             `json:"reason,omitempty"`
+	Message     string             `json:"message,omitempty"`
+	Method      string             `json:"method"`
+	// SCAPResult keeps the XCCDF result value (pass, fail, error, unknown,
+	// notapplicable, notchecked, informational) of SCAP content.
+	SCAPResult  string              `json:"scap_result,omitempty"`
 	Time        time.Time           `json:"time"`
 	References  map[string][]string `json:"references,omitempty"`
 	Remediation string              `json:"remediation,omitempty"`

@@ -35,6 +35,7 @@ type scanOptions struct {
 	noColor     bool
 	noProgress  bool
 	verbose     bool
+	scap        scapOptions
 }
 
 func (o *scanOptions) addFlags(cmd *cobra.Command) {
@@ -51,6 +52,7 @@ func (o *scanOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in table output (also NO_COLOR=1)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress on standard error")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log what the scan does on standard error")
+	o.scap.addFlags(cmd)
 }
 
 func newScanCommand() *cobra.Command {
@@ -67,6 +69,7 @@ Examples:
   plumb scan --root /srv/images/debian12 --format json -o result.json
   plumb scan --policy plumb-linux-stig --fail-on fail,error,serious+ --report junit=plumb.xml
   plumb scan --policy ./my-policy.yaml
+  plumb scan --datastream /usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml --profile standard
 
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
@@ -98,17 +101,18 @@ func runScan(ctx context.Context, o scanOptions, stdout, stderr io.Writer) error
 		}
 		extras = append(extras, extra{f, file})
 	}
-	lib, pols, err := resolvePolicies(o.policies)
+	sr, err := openSCAP(o.scap)
 	if err != nil {
 		return err
 	}
+	defer sr.close()
 	var runs []engine.Run
-	for _, p := range pols {
-		rules, err := p.Rules(lib)
-		if err != nil {
+	// SCAP content alone replaces the default baseline; with --policy too,
+	// both run on the same target.
+	if sr == nil || len(o.policies) > 0 {
+		if runs, err = nativeRuns(o.policies); err != nil {
 			return err
 		}
-		runs = append(runs, engine.Run{Policy: p, Rules: rules})
 	}
 
 	var t target.Target
@@ -138,6 +142,9 @@ func runScan(ctx context.Context, o scanOptions, stdout, stderr io.Writer) error
 	eng.Progress = prog.update
 	rep := &result.Report{Schema: result.SchemaVersion, Tool: "plumb " + version, Started: time.Now().UTC()}
 	host, err := eng.Scan(ctx, t, runs)
+	if err == nil && sr != nil && host.Error == "" {
+		err = sr.scan(ctx, t, &host, o.concurrency, stderr)
+	}
 	prog.done()
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -175,6 +182,23 @@ func runScan(ctx context.Context, o scanOptions, stdout, stderr io.Writer) error
 		return errCriteriaMet
 	}
 	return nil
+}
+
+// nativeRuns resolves --policy arguments into engine runs.
+func nativeRuns(args []string) ([]engine.Run, error) {
+	lib, pols, err := resolvePolicies(args)
+	if err != nil {
+		return nil, err
+	}
+	var runs []engine.Run
+	for _, p := range pols {
+		rules, err := p.Rules(lib)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, engine.Run{Policy: p, Rules: rules})
+	}
+	return runs, nil
 }
 
 func writeReportFile(name, format string, rep *result.Report) error {

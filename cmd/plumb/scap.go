@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/plumbhq/plumb/result"
+	"github.com/plumbhq/plumb/scap"
+	"github.com/plumbhq/plumb/scap/oval"
+	"github.com/plumbhq/plumb/scap/probe"
+	"github.com/plumbhq/plumb/scap/xccdf"
+	"github.com/plumbhq/plumb/target"
+)
+
+func newContentCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "content",
+		Short: "Find and inspect SCAP content (SCAP Security Guide data streams)",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list [FILE...]",
+		Short: "List the SCAP source data streams installed on this machine (or the files given)",
+		Long: `List SCAP source data streams: those installed by the Debian packages ssg-debian,
+ssg-debderived and ssg-nondebian (or scap-security-guide on RPM systems), or the files
+given, with their benchmark, version, rule and profile counts.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			files := args
+			if len(files) == 0 {
+				var err error
+				if files, err = xccdf.Find(); err != nil {
+					return err
+				}
+				if len(files) == 0 {
+					return fmt.Errorf("no SCAP data streams found in %s (install ssg-debian, ssg-debderived or ssg-nondebian)", strings.Join(xccdf.ContentDirs(), ", "))
+				}
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "FILE\tBENCHMARK\tVERSION\tRULES\tPROFILES")
+			for _, f := range files {
+				src, err := scap.Open(f, "", "")
+				if err != nil {
+					fmt.Fprintf(w, "%s\terror: %v\t\t\t\n", f, err)
+					continue
+				}
+				b := src.Benchmark
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\n", f, b.ID, b.Version, len(b.Rules), len(b.Profiles))
+				src.Close()
+			}
+			return w.Flush()
+		},
+	})
+	var streamID, benchID string
+	profiles := &cobra.Command{
+		Use:   "profiles FILE",
+		Short: "List the profiles of a data stream with the number of rules each selects",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := scap.Open(args[0], streamID, benchID)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			sums, err := src.Benchmark.ProfilesSummary()
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintf(w, "PROFILE\tRULES\tTITLE\n")
+			for _, s := range sums {
+				fmt.Fprintf(w, "%s\t%d\t%s\n", s.ID, s.Rules, s.Title)
+			}
+			fmt.Fprintf(w, "%s\t%d\t%s\n", xccdf.AllProfile, len(src.Benchmark.Rules), "every rule of the benchmark")
+			return w.Flush()
+		},
+	}
+	profiles.Flags().StringVar(&streamID, "datastream-id", "", "data stream `ID` when the file holds several")
+	profiles.Flags().StringVar(&benchID, "benchmark-id", "", "benchmark (or checklist component-ref) `ID` when the data stream holds several")
+	cmd.AddCommand(profiles)
+	return cmd
+}
+
+// scapOptions are the scan flags for SCAP content.
+type scapOptions struct {
+	datastream  string
+	profile     string
+	tailoring   string
+	streamID    string
+	benchmarkID string
+}
+
+func (o *scapOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.datastream, "datastream", "", "evaluate SCAP content: a source data stream or XCCDF `FILE` (see plumb content list)")
+	f.StringVar(&o.profile, "profile", "", "XCCDF profile `ID` to evaluate with --datastream (see plumb content profiles FILE; \"(all)\" selects every rule); a profile id suffix such as cis_level1_server is enough")
+	f.StringVar(&o.tailoring, "tailoring", "", "XCCDF 1.2 tailoring `FILE` applied to the data stream")
+	f.StringVar(&o.streamID, "datastream-id", "", "data stream `ID` when the file holds several")
+	f.StringVar(&o.benchmarkID, "benchmark-id", "", "benchmark `ID` when the data stream holds several")
+}
+
+// scapRun is SCAP content opened and resolved for a scan.
+type scapRun struct {
+	src *scap.Source
+	sel *xccdf.Selection
+}
+
+// openSCAP opens the content and resolves the profile before anything is
+// scanned, so that a typo in a profile id costs nothing.
+func openSCAP(o scapOptions) (*scapRun, error) {
+	if o.datastream == "" {
+		if o.profile != "" || o.tailoring != "" {
+			return nil, fmt.Errorf("--profile and --tailoring need --datastream FILE")
+		}
+		return nil, nil
+	}
+	src, err := scap.Open(o.datastream, o.streamID, o.benchmarkID)
+	if err != nil {
+		return nil, err
+	}
+	var tail *xccdf.Tailoring
+	if o.tailoring != "" {
+		f, err := os.Open(o.tailoring)
+		if err != nil {
+			src.Close()
+			return nil, err
+		}
+		tail, err = xccdf.ParseTailoring(f)
+		f.Close()
+		if err != nil {
+			src.Close()
+			return nil, fmt.Errorf("--tailoring %s: %w", o.tailoring, err)
+		}
+	}
+	profile, err := matchProfile(src.Benchmark, tail, o.profile)
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	sel, err := src.Benchmark.Resolve(profile, tail)
+	if err != nil {
+		src.Close()
+		return nil, fmt.Errorf("%s: profile %q: %w", o.datastream, o.profile, err)
+	}
+	return &scapRun{src: src, sel: sel}, nil
+}
+
+// matchProfile accepts a profile's full id or a unique suffix of it
+// ("cis_level1_server" for xccdf_org.ssgproject.content_profile_cis_level1_server).
+func matchProfile(b *xccdf.Benchmark, t *xccdf.Tailoring, id string) (string, error) {
+	if id == "" || id == xccdf.AllProfile {
+		return id, nil
+	}
+	var ids []string
+	for _, p := range b.Profiles {
+		ids = append(ids, p.ID)
+	}
+	if t != nil {
+		for _, p := range t.Profiles {
+			ids = append(ids, p.ID)
+		}
+	}
+	var match []string
+	for _, p := range ids {
+		if p == id {
+			return id, nil
+		}
+		if strings.HasSuffix(p, "_"+id) || strings.HasSuffix(p, "profile_"+id) {
+			match = append(match, p)
+		}
+	}
+	switch len(match) {
+	case 1:
+		return match[0], nil
+	case 0:
+		return "", fmt.Errorf("--profile %q: no such profile in %s; have: %s", id, b.ID, strings.Join(ids, ", "))
+	}
+	return "", fmt.Errorf("--profile %q is ambiguous: %s", id, strings.Join(match, ", "))
+}
+
+// scan evaluates the content on t and adds its policy run to host.
+func (r *scapRun) scan(ctx context.Context, t target.Target, host *result.Host, concurrency int, stderr io.Writer) error {
+	start := time.Now()
+	pats := &oval.Patterns{}
+	pr := probe.New(t, probe.Options{Patterns: pats})
+	rrs, err := r.src.Evaluate(ctx, r.sel, pr, scap.Options{Concurrency: concurrency})
+	if err != nil {
+		return err
+	}
+	run := r.src.PolicyRun(r.sel, rrs, scap.Options{})
+	host.Policies = append(host.Policies, run)
+	st := pr.Stats()
+	host.Stats.EntriesWalked += int(st.EntriesWalked)
+	host.Stats.FilesRead += int(st.FilesRead)
+	host.Stats.Commands += int(st.Commands)
+	host.Stats.Seconds += time.Since(start).Seconds()
+	for _, w := range r.sel.Warnings {
+		fmt.Fprintf(stderr, "plumb: %s: warning: %s\n", r.src.Path, w)
+	}
+	return nil
+}
+
+func (r *scapRun) close() {
+	if r != nil {
+		r.src.Close()
+	}
+}
