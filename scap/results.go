@@ -10,9 +10,6 @@ import (
 	"github.com/plumbhq/plumb/scap/xccdf"
 )
 
-// Method is the collection method recorded on SCAP results.
-const Method = "scap-oval"
-
 // PolicyRun turns rule results into a Plumb policy run: one result per
 // rule with its CID, criticality, SCAP result, references by mandate and
 // the OVAL items that decided it as the evidence.
@@ -45,7 +42,7 @@ func (s *Source) PolicyRun(sel *xccdf.Selection, rrs []RuleResult, opts Options)
 			Criticality: rr.Rule.Criticality,
 			Status:      Status(rr.Result),
 			SCAPResult:  rr.Result,
-			Method:      Method,
+			Method:      opts.Method,
 			Time:        t,
 			References:  xccdf.ReferencesByMandate(r.References),
 		}

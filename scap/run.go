@@ -40,6 +40,9 @@ type Options struct {
 	MaxEvidence int
 	// Now stamps results (default time.Now).
 	Now func() time.Time
+	// Method is recorded on each result: the kind of target ("local",
+	// "root", "ssh"), as for built-in policies.
+	Method string
 }
 
 // RuleResult is one rule's outcome with its SCAP detail.

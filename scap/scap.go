@@ -36,10 +36,12 @@ type Source struct {
 	Checklist ds.Checklist
 	Benchmark *xccdf.Benchmark
 
-	mu          sync.Mutex
-	ovals       map[string]*ovalDoc // by component id
-	dicts       []*dictionary
-	dictsLoaded bool
+	mu    sync.Mutex
+	ovals map[string]*ovalDoc // by component id
+
+	dictOnce sync.Once
+	dicts    []*dictionary
+	dictErr  error
 }
 
 type ovalDoc struct {
@@ -53,23 +55,47 @@ type dictionary struct {
 	dict *cpe.Dictionary
 }
 
-// Open opens the SCAP source at path. streamID and benchmarkID choose a
-// data stream and a checklist when the file holds several ("" takes the
-// first).
-func Open(path, streamID, benchmarkID string) (*Source, error) {
+// OpenOptions choose what Open reads.
+type OpenOptions struct {
+	// DataStream and Benchmark choose a data stream and a checklist when
+	// the file holds several ("" takes the first).
+	DataStream string
+	Benchmark  string
+	// Prefetch parses the data stream's OVAL components and CPE
+	// dictionaries in the background while the benchmark is parsed, for
+	// a caller about to scan; listing profiles does not need them.
+	Prefetch bool
+}
+
+// Open opens the SCAP source at path.
+func Open(path string, o OpenOptions) (*Source, error) {
 	coll, err := ds.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	s := &Source{Path: path, Coll: coll, ovals: map[string]*ovalDoc{}}
-	if err := s.pick(streamID, benchmarkID); err != nil {
+	if err := s.pick(o.DataStream, o.Benchmark, o.Prefetch); err != nil {
 		coll.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Source) pick(streamID, benchmarkID string) error {
+// prefetch parses the stream's OVAL components and dictionaries on other
+// goroutines; ovalDefs and dictionaries wait for them as needed.
+func (s *Source) prefetch() {
+	if s.Stream == nil {
+		return
+	}
+	for _, ref := range s.Stream.Checks {
+		if c, ok := s.Coll.Get(ref.ComponentID()); ok && c.Kind == ds.KindOVAL {
+			go s.ovalDefs(c.ID) //nolint:errcheck // kept for the caller
+		}
+	}
+	go s.dictionaries() //nolint:errcheck // kept for the caller
+}
+
+func (s *Source) pick(streamID, benchmarkID string, prefetch bool) error {
 	var found bool
 	for _, cl := range s.Coll.Checklists() {
 		if streamID != "" && cl.DataStream.ID != streamID {
@@ -92,6 +118,9 @@ func (s *Source) pick(streamID, benchmarkID string) error {
 		default:
 			return fmt.Errorf("%s: no XCCDF benchmark in this file (an OVAL or CPE file alone cannot be scanned by profile)", s.Path)
 		}
+	}
+	if prefetch {
+		s.prefetch()
 	}
 	b, err := xccdf.ParseComponent(s.Coll, s.Checklist.Component.ID)
 	if err != nil {
@@ -140,17 +169,18 @@ func (s *Source) ovalDefs(componentID string) (*oval.Definitions, error) {
 	return d.defs, d.err
 }
 
-// dictionaries returns the CPE dictionaries of the data stream.
+// dictionaries returns the CPE dictionaries of the data stream, parsed
+// once.
 func (s *Source) dictionaries() ([]*dictionary, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.dictsLoaded {
-		return s.dicts, nil
-	}
-	s.dictsLoaded = true
+	s.dictOnce.Do(func() { s.dicts, s.dictErr = s.loadDictionaries() })
+	return s.dicts, s.dictErr
+}
+
+func (s *Source) loadDictionaries() ([]*dictionary, error) {
 	if s.Stream == nil {
 		return nil, nil
 	}
+	var out []*dictionary
 	for _, ref := range s.Stream.Dictionaries {
 		id := ref.ComponentID()
 		comp, ok := s.Coll.Get(id)
@@ -165,9 +195,9 @@ func (s *Source) dictionaries() ([]*dictionary, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: CPE dictionary %s: %w", s.Path, id, err)
 		}
-		s.dicts = append(s.dicts, &dictionary{ref: ref, dict: d})
+		out = append(out, &dictionary{ref: ref, dict: d})
 	}
-	return s.dicts, nil
+	return out, nil
 }
 
 // errNoOVAL marks a rule whose checks are all in other languages.

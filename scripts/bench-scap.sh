@@ -40,7 +40,7 @@ measure() {
   local walls=() rss=0
   for _ in $(seq "$runs"); do
     /usr/bin/time -f '%e %M' -o "$out/time" "$@" >/dev/null 2>"$out/stderr" || true
-    read -r wall kb <"$out/time"
+    read -r wall kb < <(tail -n 1 "$out/time")
     walls+=("$wall")
     [ "$kb" -gt "$rss" ] && rss=$kb
   done
@@ -63,6 +63,6 @@ echo "load and parse (plumb content profiles: data stream, benchmark, every prof
 for f in /usr/share/xml/scap/ssg/content/*-ds.xml; do
   case $f in *-ds-1.2.xml) continue ;; esac
   /usr/bin/time -f '%e %M' -o "$out/time" "$bin" content profiles "$f" >/dev/null 2>&1 || true
-  read -r wall kb <"$out/time"
+  read -r wall kb < <(tail -n 1 "$out/time")
   printf '  %-52s %6.1f MB  %5.2f s  %6.1f MiB\n' "$(basename "$f")" "$(echo "$(stat -c %s "$f") / 1000000" | bc -l)" "$wall" "$(echo "$kb / 1024" | bc -l)"
 done

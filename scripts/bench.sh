@@ -23,7 +23,7 @@ measure() {
   local walls=() rss=0
   for _ in $(seq "$runs"); do
     /usr/bin/time -f '%e %M' -o "$out/time" "$@" >/dev/null 2>"$out/stderr" || true
-    read -r wall kb <"$out/time"
+    read -r wall kb < <(tail -n 1 "$out/time")
     walls+=("$wall")
     [ "$kb" -gt "$rss" ] && rss=$kb
   done

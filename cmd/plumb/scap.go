@@ -44,7 +44,7 @@ given, with their benchmark, version, rule and profile counts.`,
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "FILE\tBENCHMARK\tVERSION\tRULES\tPROFILES")
 			for _, f := range files {
-				src, err := scap.Open(f, "", "")
+				src, err := scap.Open(f, scap.OpenOptions{})
 				if err != nil {
 					fmt.Fprintf(w, "%s\terror: %v\t\t\t\n", f, err)
 					continue
@@ -62,7 +62,7 @@ given, with their benchmark, version, rule and profile counts.`,
 		Short: "List the profiles of a data stream with the number of rules each selects",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := scap.Open(args[0], streamID, benchID)
+			src, err := scap.Open(args[0], scap.OpenOptions{DataStream: streamID, Benchmark: benchID})
 			if err != nil {
 				return err
 			}
@@ -119,7 +119,7 @@ func openSCAP(o scapOptions) (*scapRun, error) {
 		}
 		return nil, nil
 	}
-	src, err := scap.Open(o.datastream, o.streamID, o.benchmarkID)
+	src, err := scap.Open(o.datastream, scap.OpenOptions{DataStream: o.streamID, Benchmark: o.benchmarkID, Prefetch: true})
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,8 @@ func (r *scapRun) scan(ctx context.Context, t target.Target, host *result.Host, 
 	if err != nil {
 		return err
 	}
-	run := r.src.PolicyRun(r.sel, rrs, scap.Options{})
+	method, _, _ := strings.Cut(t.Name(), ":")
+	run := r.src.PolicyRun(r.sel, rrs, scap.Options{Method: method})
 	host.Policies = append(host.Policies, run)
 	st := pr.Stats()
 	host.Stats.EntriesWalked += int(st.EntriesWalked)

@@ -37,7 +37,7 @@ func need(t *testing.T, what, val, hint string) string {
 // path and the profile id.
 func allRulesTailoring(t *testing.T, dsPath string) (string, string) {
 	t.Helper()
-	src, err := scap.Open(dsPath, "", "")
+	src, err := scap.Open(dsPath, scap.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
