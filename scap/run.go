@@ -40,6 +40,9 @@ type Options struct {
 	MaxEvidence int
 	// Now stamps results (default time.Now).
 	Now func() time.Time
+	// Patterns compiles OVAL patterns; share the prober's so each is
+	// compiled once (nil: a cache of the evaluation's own).
+	Patterns *oval.Patterns
 	// Method is recorded on each result: the kind of target ("local",
 	// "root", "ssh"), as for built-in policies.
 	Method string
@@ -61,7 +64,7 @@ type RuleResult struct {
 // searches share one walk. It fails only when ctx ends or content is
 // broken beyond one rule (an OVAL component that does not parse).
 func (s *Source) Evaluate(ctx context.Context, sel *xccdf.Selection, prober oval.Prober, opts Options) ([]RuleResult, error) {
-	ev := &evaluation{src: s, sel: sel, prober: prober, evals: map[string]*oval.Evaluator{}, platforms: map[string]*platformResult{}}
+	ev := &evaluation{src: s, sel: sel, prober: prober, pats: opts.Patterns, evals: map[string]*oval.Evaluator{}, platforms: map[string]*platformResult{}}
 	if err := ev.prepare(ctx); err != nil {
 		return nil, err
 	}
@@ -92,6 +95,7 @@ type evaluation struct {
 	src    *Source
 	sel    *xccdf.Selection
 	prober oval.Prober
+	pats   *oval.Patterns
 
 	mu        sync.Mutex
 	evals     map[string]*oval.Evaluator // by component id + export fingerprint
@@ -115,7 +119,7 @@ func (ev *evaluation) ovalCheck(checks []*xccdf.Check) (*xccdf.Check, string, st
 			continue
 		}
 		for _, ref := range c.ContentRefs {
-			comp, err := ev.src.resolve(ev.src.Checklist.Ref.ID, ref.Href)
+			comp, err := ev.src.resolve(ev.src.benchRef(), ref.Href)
 			if err != nil {
 				if firstErr == nil {
 					firstErr = err
@@ -257,6 +261,9 @@ func (ev *evaluation) evaluator(comp string, own map[string][]string) (*oval.Eva
 		return e, nil
 	}
 	e := oval.NewEvaluator(defs, ev.prober, ext)
+	if ev.pats != nil {
+		e.Patterns = ev.pats
+	}
 	ev.evals[key] = e
 	return e, nil
 }
@@ -486,7 +493,7 @@ func (f *cpeFacts) Check(c cpe.CheckFactRef) (bool, error) {
 	if c.System != OVALSystem {
 		return false, fmt.Errorf("check-fact-ref in %s is not supported", c.System)
 	}
-	return f.ovalFact(f.ev.src.Checklist.Ref.ID, c.Href, c.IDRef)
+	return f.ovalFact(f.ev.src.benchRef(), c.Href, c.IDRef)
 }
 
 func (f *cpeFacts) ovalFact(from, href, def string) (bool, error) {

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"sync"
 
 	"github.com/plumbhq/plumb/scap/cpe"
@@ -140,10 +142,30 @@ func (s *Source) streamID() string {
 	return s.Stream.ID
 }
 
+// benchRef is the id of the benchmark's component-ref, whose catalog
+// resolves its check hrefs ("" for a stand-alone benchmark).
+func (s *Source) benchRef() string {
+	if s.Checklist.Ref == nil {
+		return ""
+	}
+	return s.Checklist.Ref.ID
+}
+
+// filePrefix marks a key of Source.ovals that is the path of a separate
+// OVAL file rather than a component id.
+const filePrefix = "file:"
+
 // resolve finds the component an href of the benchmark (or of the
-// dictionary ref from) designates.
+// dictionary ref from) designates. A stand-alone benchmark's check href
+// names an OVAL file beside it (as oscap accepts); remote content is
+// never fetched.
 func (s *Source) resolve(from, href string) (string, error) {
-	return s.Coll.Resolve(s.streamID(), from, href)
+	id, err := s.Coll.Resolve(s.streamID(), from, href)
+	var ext *ds.ExternalRefError
+	if errors.As(err, &ext) && !ext.Remote {
+		return filePrefix + ext.Target, nil
+	}
+	return id, err
 }
 
 // ovalDefs returns the parsed OVAL document of a component.
@@ -156,6 +178,10 @@ func (s *Source) ovalDefs(componentID string) (*oval.Definitions, error) {
 	}
 	s.mu.Unlock()
 	d.once.Do(func() {
+		if path, ok := strings.CutPrefix(componentID, filePrefix); ok {
+			d.defs, d.err = parseOVALFile(path)
+			return
+		}
 		var r io.Reader
 		r, d.err = s.Coll.Component(componentID)
 		if d.err != nil {
@@ -167,6 +193,20 @@ func (s *Source) ovalDefs(componentID string) (*oval.Definitions, error) {
 		}
 	})
 	return d.defs, d.err
+}
+
+// parseOVALFile parses a stand-alone oval_definitions file.
+func parseOVALFile(path string) (*oval.Definitions, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	defs, err := oval.Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return defs, nil
 }
 
 // dictionaries returns the CPE dictionaries of the data stream, parsed
