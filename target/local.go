@@ -239,7 +239,7 @@ func (*Local) list(e entry) listing {
 // Walk visits opts.Roots (default "/") depth-first in lexical order, never
 // following symlinks. Excluded paths are neither reported nor entered.
 // With LocalOnly, mount points of pseudo and network file systems (see
-// skipFSTypes) are reported but not entered; /proc/self/mountinfo is read
+// NonLocalFS) are reported but not entered; /proc/self/mountinfo is read
 // once per walk. Directories that cannot be listed are skipped and passed
 // to opts.OnError; the walk goes on.
 func (l *Local) Walk(ctx context.Context, opts WalkOptions, fn WalkFunc) error {
@@ -296,6 +296,11 @@ var skipFSTypes = map[string]bool{
 	"fuse.rclone": true, "davfs": true, "fuse.davfs2": true,
 }
 
+// NonLocalFS reports whether a LocalOnly walk stays out of a file system
+// of type fstype (as /proc/self/mounts names it). Probes that search the
+// file system themselves use it to draw the same line.
+func NonLocalFS(fstype string) bool { return skipFSTypes[fstype] }
+
 // mountSkip is what a LocalOnly walk does not enter: devices and mount
 // point paths. Both are kept: the device catches a mount reached by
 // another path, the path catches an automount point not yet mounted.
@@ -337,7 +342,7 @@ func parseMountinfo(b []byte) mountSkip {
 	s := mountSkip{devs: map[uint64]bool{}, paths: map[string]bool{}}
 	for _, mp := range order {
 		m := top[mp]
-		if skipFSTypes[m.fstype] {
+		if NonLocalFS(m.fstype) {
 			s.devs[m.dev] = true
 			s.paths[mp] = true
 		}
