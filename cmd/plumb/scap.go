@@ -188,7 +188,7 @@ func (r *scapRun) scan(ctx context.Context, t target.Target, host *result.Host, 
 	start := time.Now()
 	pats := &oval.Patterns{}
 	pr := probe.New(t, probe.Options{Patterns: pats})
-	rrs, err := r.src.Evaluate(ctx, r.sel, pr, scap.Options{Concurrency: concurrency})
+	rrs, err := r.src.Evaluate(ctx, r.sel, pr, scap.Options{Concurrency: concurrency, Patterns: pats})
 	if err != nil {
 		return err
 	}
