@@ -39,6 +39,17 @@ type Progress struct {
 	Elapsed time.Duration
 }
 
+// HostReason classifies why a whole target could not be scanned:
+// auth_failed, host_key_mismatch, timeout, privilege, and otherwise
+// unreachable. Every control of such a host is Error with that reason.
+func HostReason(err error) string {
+	r := errOutcome("", err).reason
+	if r == result.ReasonCollectionFailed {
+		return result.ReasonUnreachable
+	}
+	return r
+}
+
 // Run is one policy's resolved rules to evaluate.
 type Run struct {
 	Policy *policy.Policy
@@ -65,11 +76,11 @@ func (e *Engine) Scan(ctx context.Context, t target.Target, runs []Run) (result.
 			return host, ctx.Err()
 		}
 		host.Error = err.Error()
-		host.Reason = errOutcome("", err).reason
+		host.Reason = HostReason(err)
 		for _, r := range runs {
 			pr := result.PolicyRun{ID: r.Policy.ID, Version: r.Policy.Version, Title: r.Policy.Title}
 			for _, rule := range r.Rules {
-				pr.Results = append(pr.Results, newResult(rule, outcome{status: result.Error, reason: result.ReasonUnreachable, message: err.Error()}, "", now()))
+				pr.Results = append(pr.Results, newResult(rule, outcome{status: result.Error, reason: host.Reason, message: err.Error()}, "", now()))
 			}
 			pr.Summary = result.Summarize(pr.Results)
 			host.Policies = append(host.Policies, pr)

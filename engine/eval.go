@@ -53,6 +53,14 @@ func errOutcome(expected string, err error) outcome {
 		reason = result.ReasonNotCollectable
 	case errors.Is(err, context.DeadlineExceeded):
 		reason = result.ReasonTimeout
+	case errors.Is(err, target.ErrUnreachable):
+		reason = result.ReasonUnreachable
+	case errors.Is(err, target.ErrAuth):
+		reason = result.ReasonAuthFailed
+	case errors.Is(err, target.ErrHostKey):
+		reason = result.ReasonHostKeyMismatch
+	case errors.Is(err, target.ErrPrivilege):
+		reason = result.ReasonPrivilege
 	}
 	return outcome{status: result.Error, expected: expected, reason: reason, message: err.Error()}
 }

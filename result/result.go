@@ -50,7 +50,9 @@ const (
 	ReasonTimeout               = "timeout"
 	ReasonUnreachable           = "unreachable"
 	ReasonAuthFailed            = "auth_failed"
-	ReasonNotCollectable        = "not_collectable" // the target cannot provide this data (e.g. runtime state of a root directory)
+	ReasonHostKeyMismatch       = "host_key_mismatch" // the host's key is unknown or changed: refused before authenticating
+	ReasonPrivilege             = "privilege"         // sudo was refused; the data needs root
+	ReasonNotCollectable        = "not_collectable"   // the target cannot provide this data (e.g. runtime state of a root directory)
 	ReasonInvalidCheck          = "invalid_check"
 	ReasonUnsupportedCheck      = "unsupported_check" // content needs a check type Plumb does not implement (an OVAL test type)
 )

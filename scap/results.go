@@ -55,6 +55,9 @@ func (s *Source) PolicyRun(sel *xccdf.Selection, rrs []RuleResult, opts Options)
 		}
 		if res.Status == result.Error {
 			res.Reason, res.Message = reason(rr)
+			if rr.Reason != "" {
+				res.Reason = rr.Reason
+			}
 		} else if rr.Result != XPass && rr.Result != XFail {
 			res.Message = rr.Message
 		}

@@ -56,6 +56,19 @@ type RuleResult struct {
 	Definition *oval.DefResult
 	// Message explains error, unknown, notapplicable and notchecked.
 	Message string
+	// Reason, when set, is the Plumb Error reason (otherwise derived from
+	// the message).
+	Reason string
+}
+
+// Unscanned returns the results of a host that could not be scanned at
+// all: every selected rule is error, with the host's reason.
+func Unscanned(sel *xccdf.Selection, reason, msg string) []RuleResult {
+	out := make([]RuleResult, len(sel.Rules))
+	for i, sr := range sel.Rules {
+		out[i] = RuleResult{Rule: sr, Result: XError, Message: msg, Reason: reason}
+	}
+	return out
 }
 
 // Evaluate evaluates the selected rules with prober and returns one

@@ -26,6 +26,15 @@ var (
 	ErrNotSupported = errors.New("not supported by this target")
 	// ErrEscape: a path resolved outside a root directory.
 	ErrEscape = errors.New("path escapes the target root")
+	// ErrUnreachable: the host could not be connected to at all.
+	ErrUnreachable = errors.New("host unreachable")
+	// ErrAuth: the host refused every credential offered.
+	ErrAuth = errors.New("authentication failed")
+	// ErrHostKey: the host's key is unknown or differs from the recorded
+	// one; the connection is refused before any credential is sent.
+	ErrHostKey = errors.New("host key not trusted")
+	// ErrPrivilege: privilege elevation (sudo) was refused.
+	ErrPrivilege = errors.New("privilege elevation refused")
 )
 
 // MaxFileSize is the default read limit for a configuration file.
