@@ -212,8 +212,14 @@ func (p *Prober) collectOther(ctx context.Context, obj *oval.Object) (oval.Colle
 		return p.collectUnitProperty(ctx, obj)
 	case "systemdunitdependency_object":
 		return p.collectUnitDependency(ctx, obj)
-	case "xmlfilecontent_object", "yamlfilecontent_object":
-		return oval.Collected{}, fmt.Errorf("%w: %s (no XPath or YAML path evaluation yet)", oval.ErrUnsupported, obj.Type)
+	case "process58_object":
+		return p.collectProcess(ctx, obj)
+	case "interface_object":
+		return p.collectInterface(ctx, obj)
+	case "xmlfilecontent_object":
+		return p.collectXMLContent(ctx, obj)
+	case "yamlfilecontent_object":
+		return p.collectYAMLContent(ctx, obj)
 	}
 	return oval.Collected{}, fmt.Errorf("%w: %s", oval.ErrUnsupported, obj.Type)
 }
