@@ -21,9 +21,9 @@ const (
 	MaxDepth = 256
 	// MaxTokenSize is the largest single token (a tag with its
 	// attributes, a text node, a comment) accepted, in bytes. encoding/xml
-	// buffers a whole token before returning it, so this bounds the
-	// memory a token can take (a tag's attribute list costs up to about
-	// 16 times its size).
+	// buffers a whole token before returning it, and Skip's scanner keeps
+	// the token it is in, so this bounds the memory a token can take (a
+	// tag's attribute list costs up to about 16 times its size).
 	MaxTokenSize = 4 << 20
 )
 
@@ -105,6 +105,30 @@ type Decoder struct {
 	tokCol    int
 
 	origin origin
+
+	// lastStart is set when the last token read was a StartElement.
+	lastStart bool
+	// failed is set once a token could not be read.
+	failed bool
+	// limitBonus widens the token size limit of the next token by the
+	// byte encoding/xml would already hold (see scan.go).
+	limitBonus int64
+
+	// Bytes consumed by the scanner (scan.go) behind x's back, which
+	// x's InputOffset and InputPos do not count (see inputOffset and
+	// inputPos), and the newlines among them. fastXOff is x's offset,
+	// and fastCol the true column, when the scanner last handed the
+	// input back to x.
+	fastSet   bool
+	fast      int64
+	fastLines int
+	fastXOff  int64
+	fastCol   int
+
+	// The scanner's element stack: the raw qualified names of the
+	// elements it has opened, end to end in scanNames.
+	scanNames  []byte
+	scanFrames []scanFrame
 }
 
 // origin maps positions in the decoded stream back to the file it came
@@ -148,7 +172,39 @@ func (d *Decoder) Offset() int64 { return d.fileOffset(d.tokOffset) }
 
 // InputOffset returns the byte offset in the file just after the last
 // token returned.
-func (d *Decoder) InputOffset() int64 { return d.fileOffset(d.x.InputOffset()) }
+func (d *Decoder) InputOffset() int64 { return d.fileOffset(d.inputOffset()) }
+
+// inputOffset is x.InputOffset in decoder coordinates: counting the bytes
+// the scanner consumed.
+func (d *Decoder) inputOffset() int64 { return d.x.InputOffset() + d.fast }
+
+// inputPos is x.InputPos in decoder coordinates. Until x reads a newline
+// after the scanner handed the input back, x's column counts from a line
+// start before the bytes the scanner consumed. Whether it has read one
+// shows in the column itself: x's column is at most the number of bytes
+// it has read since if and only if it has (this keeps x's own column
+// where it has just unread a newline, as tokenizing would report it).
+func (d *Decoder) inputPos() (line, col int) {
+	line, col = d.x.InputPos()
+	if d.fastSet {
+		if n := int(d.x.InputOffset() - d.fastXOff); col > n {
+			col = d.fastCol + n
+		}
+	}
+	return line + d.fastLines, col
+}
+
+// setFast records that the scanner stopped at offset off (decoder
+// coordinates), on line line, which starts at offset lineStart.
+func (d *Decoder) setFast(off int64, line int, lineStart int64) {
+	xo := d.x.InputOffset()
+	xl, _ := d.x.InputPos()
+	d.fastSet = true
+	d.fast = off - xo
+	d.fastLines = line - xl
+	d.fastXOff = xo
+	d.fastCol = int(off-lineStart) + 1
+}
 
 func (d *Decoder) fileOffset(off int64) int64 {
 	o := d.origin
@@ -197,12 +253,27 @@ func (d *Decoder) Token() (xml.Token, error) { return d.token(true) }
 // last (or the rest of the current element), checking it as thoroughly as
 // Token but without resolving namespaces, which makes it the fast way past
 // content the caller does not need.
+//
+// Skip does not tokenize: a byte scanner (see scan.go) finds the end of
+// the element, checking what encoding/xml checks (names, attribute syntax,
+// entity and character references, UTF-8 and the XML character range,
+// comments, CDATA sections, matching end tags, MaxDepth and MaxTokenSize)
+// without building tokens, and hands anything unusual (processing
+// instructions, declarations such as DOCTYPE, non-ASCII names, anything
+// malformed) to the tokenizer, so that it accepts and rejects exactly what
+// tokenizing would, with the same errors at the same positions.
 func (d *Decoder) Skip() error {
 	depth := len(d.stack)
 	for len(d.stack) >= depth {
-		if _, err := d.token(false); err != nil {
+		var err error
+		if depth > 0 && scanSkip && d.scannable() {
+			err = d.scan(depth)
+		} else {
+			_, err = d.token(false)
+		}
+		if err != nil {
 			if err == io.EOF {
-				return d.errorAt(d.x.InputOffset(), d.tokLine, d.tokCol, io.ErrUnexpectedEOF)
+				return d.errorAt(d.inputOffset(), d.tokLine, d.tokCol, io.ErrUnexpectedEOF)
 			}
 			return err
 		}
@@ -249,13 +320,18 @@ func (d *Decoder) InheritedNamespaces() []xml.Attr {
 }
 
 func (d *Decoder) token(resolve bool) (xml.Token, error) {
-	start := d.x.InputOffset()
-	d.tokOffset = start
-	d.tokLine, d.tokCol = d.x.InputPos()
-	d.br.limit = d.br.off + MaxTokenSize
+	d.tokOffset = d.inputOffset()
+	d.tokLine, d.tokCol = d.inputPos()
+	d.br.limit = d.br.off + MaxTokenSize + d.limitBonus
+	d.limitBonus = 0
+	d.lastStart = false
 	tok, err := d.x.RawToken()
 	if err != nil {
-		return nil, d.readError(err)
+		err = d.readError(err)
+		if err != io.EOF {
+			d.failed = true
+		}
+		return nil, err
 	}
 	switch t := tok.(type) {
 	case xml.StartElement:
@@ -299,6 +375,7 @@ func (d *Decoder) token(resolve bool) (xml.Token, error) {
 			f.name = name
 		}
 		d.stack = append(d.stack, f)
+		d.lastStart = true
 		return t, nil
 	case xml.EndElement:
 		if len(d.stack) == 0 {
@@ -308,11 +385,7 @@ func (d *Decoder) token(resolve bool) (xml.Token, error) {
 		if top.raw != t.Name {
 			return nil, d.Errorf("element <%s> (line %d) closed by </%s>", qname(top.raw), top.line, qname(t.Name))
 		}
-		d.stack = d.stack[:len(d.stack)-1]
-		d.ns = d.ns[:top.nsMark]
-		if len(d.stack) == 0 {
-			d.rootDone = true
-		}
+		d.pop()
 		return xml.EndElement{Name: top.name}, nil
 	case xml.CharData:
 		if len(d.stack) == 0 && len(bytes.TrimSpace(t)) > 0 {
@@ -325,20 +398,30 @@ func (d *Decoder) token(resolve bool) (xml.Token, error) {
 	return tok, nil
 }
 
+// pop closes the innermost element.
+func (d *Decoder) pop() {
+	top := d.stack[len(d.stack)-1]
+	d.stack = d.stack[:len(d.stack)-1]
+	d.ns = d.ns[:top.nsMark]
+	if len(d.stack) == 0 {
+		d.rootDone = true
+	}
+}
+
 func (d *Decoder) readError(err error) error {
 	if err == io.EOF {
 		if len(d.stack) > 0 {
 			top := d.stack[len(d.stack)-1]
-			return d.errorAt(d.x.InputOffset(), d.tokLine, d.tokCol,
+			return d.errorAt(d.inputOffset(), d.tokLine, d.tokCol,
 				fmt.Errorf("unexpected end of file: <%s> (line %d) is not closed (truncated file?)", qname(top.raw), top.line))
 		}
 		if !d.rootSeen {
-			return d.errorAt(d.x.InputOffset(), d.tokLine, d.tokCol, errors.New("no root element (empty file?)"))
+			return d.errorAt(d.inputOffset(), d.tokLine, d.tokCol, errors.New("no root element (empty file?)"))
 		}
 		return io.EOF
 	}
-	line, col := d.x.InputPos()
-	off := d.x.InputOffset()
+	line, col := d.inputPos()
+	off := d.inputOffset()
 	var se *xml.SyntaxError
 	switch {
 	case errors.As(err, &se):
@@ -411,6 +494,9 @@ type byteReader struct {
 	err     error
 	started bool
 	skipped int64 // a UTF-8 byte order mark skipped at the start
+	// hitLimit is set once ReadByte has refused a byte: the xml.Decoder
+	// keeps that error, even if it ended a text token with it.
+	hitLimit bool
 }
 
 func (b *byteReader) fill() error {
@@ -421,15 +507,21 @@ func (b *byteReader) fill() error {
 	for n == 0 && err == nil {
 		n, err = b.r.Read(b.buf)
 	}
-	b.pos, b.end = 0, n
+	b.pos = 0
 	if !b.started {
 		// encoding/xml would take a byte order mark for text before the
-		// root element.
+		// root element. It may come in pieces.
 		b.started = true
+		for n < 3 && err == nil {
+			var m int
+			m, err = b.r.Read(b.buf[n:])
+			n += m
+		}
 		if bytes.HasPrefix(b.buf[:n], []byte("\xef\xbb\xbf")) {
 			b.pos, b.skipped = 3, 3
 		}
 	}
+	b.end = n
 	if n > 0 {
 		if err != nil {
 			b.err = err
@@ -441,12 +533,13 @@ func (b *byteReader) fill() error {
 }
 
 func (b *byteReader) ReadByte() (byte, error) {
-	if b.pos >= b.end {
+	for b.pos >= b.end { // a byte order mark may be all there was
 		if err := b.fill(); err != nil {
 			return 0, err
 		}
 	}
 	if b.off >= b.limit {
+		b.hitLimit = true
 		return 0, errLimit
 	}
 	c := b.buf[b.pos]
@@ -459,7 +552,7 @@ func (b *byteReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if b.pos >= b.end {
+	for b.pos >= b.end {
 		if err := b.fill(); err != nil {
 			return 0, err
 		}

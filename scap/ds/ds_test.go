@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -453,5 +455,50 @@ func TestByteOrderMark(t *testing.T) {
 	data, _ := io.ReadAll(sr)
 	if !strings.HasPrefix(string(data), "<oval_definitions") || !strings.HasSuffix(string(data), "/>") {
 		t.Errorf("section %q", data)
+	}
+}
+
+// BenchmarkOpenEach opens every installed data stream.
+func BenchmarkOpenEach(b *testing.B) {
+	for _, f := range ssgDataStreams(b) {
+		st, err := os.Stat(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strings.TrimSuffix(filepath.Base(f), "-ds.xml"), func(b *testing.B) {
+			b.SetBytes(st.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				c, err := Open(f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.Close()
+			}
+		})
+	}
+}
+
+// TestByteOrderMarkAlone checks a byte order mark that arrives alone: a
+// file holding nothing else, and a reader that returns a byte at a time.
+func TestByteOrderMarkAlone(t *testing.T) {
+	bom := "\xef\xbb\xbf"
+	if _, err := Read(strings.NewReader(bom), 3, "bom.xml"); err == nil || !strings.Contains(err.Error(), "no root element") {
+		t.Errorf("a file holding only a byte order mark: %v", err)
+	}
+	d := NewDecoder(iotest.OneByteReader(strings.NewReader(bom+"<a>x</a>")), "bom.xml")
+	var got []string
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%v@%d", tok, d.Offset()))
+	}
+	if want := "{{ a} []}@3 [120]@6 {{ a}}@7"; strings.Join(got, " ") != want {
+		t.Errorf("got %s, want %s", strings.Join(got, " "), want)
 	}
 }
