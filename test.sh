@@ -7,6 +7,10 @@ cd "$(dirname "$0")"
 
 need_pkgs=()
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
+# SSH scanning: private sshd instances on 127.0.0.1 (the system sshd is
+# never touched), sftp-server, and sudo for the privilege tests.
+[ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+command -v sudo >/dev/null || need_pkgs+=(sudo)
 # SCAP parity: oscap and oscap-chroot as the anchor, the SCAP Security
 # Guide's Debian and Ubuntu data streams as the content.
 command -v oscap >/dev/null || need_pkgs+=(openscap-scanner)

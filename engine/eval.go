@@ -47,6 +47,8 @@ func verdict(ok bool, expected string, actual ...string) outcome {
 func errOutcome(expected string, err error) outcome {
 	reason := result.ReasonCollectionFailed
 	switch {
+	case errors.Is(err, target.ErrPrivilege): // before ErrPermission: a refused sudo explains the denial
+		reason = result.ReasonPrivilege
 	case errors.Is(err, fs.ErrPermission):
 		reason = result.ReasonPermissionDenied
 	case errors.Is(err, target.ErrNotSupported):
@@ -59,8 +61,6 @@ func errOutcome(expected string, err error) outcome {
 		reason = result.ReasonAuthFailed
 	case errors.Is(err, target.ErrHostKey):
 		reason = result.ReasonHostKeyMismatch
-	case errors.Is(err, target.ErrPrivilege):
-		reason = result.ReasonPrivilege
 	}
 	return outcome{status: result.Error, expected: expected, reason: reason, message: err.Error()}
 }

@@ -92,11 +92,16 @@ type PolicyRun struct {
 // Stats describe the work a scan did, for benchmarks and for users who
 // want to know why a scan was slow.
 type Stats struct {
-	Objects       int     `json:"objects"`        // distinct objects collected
-	FilesRead     int     `json:"files_read"`     // file contents read
-	EntriesWalked int     `json:"entries_walked"` // file system entries visited by the shared walk
-	Commands      int     `json:"commands"`       // commands run on the target
-	Seconds       float64 `json:"seconds"`        // wall time
+	Objects       int `json:"objects"`        // distinct objects collected
+	FilesRead     int `json:"files_read"`     // file contents read
+	EntriesWalked int `json:"entries_walked"` // file system entries visited by the shared walk
+	Commands      int `json:"commands"`       // commands run on the target
+	// For SSH targets: sessions opened on the connection and bytes
+	// received and sent.
+	SSHSessions int     `json:"ssh_sessions,omitempty"`
+	BytesIn     int64   `json:"bytes_in,omitempty"`
+	BytesOut    int64   `json:"bytes_out,omitempty"`
+	Seconds     float64 `json:"seconds"` // wall time
 }
 
 // Host is everything one scan learned about one target.

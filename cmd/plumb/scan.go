@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -18,41 +17,50 @@ import (
 	"github.com/plumbhq/plumb/gate"
 	"github.com/plumbhq/plumb/output"
 	"github.com/plumbhq/plumb/result"
-	"github.com/plumbhq/plumb/target"
 )
 
 // scanOptions are the flags of plumb scan.
 type scanOptions struct {
-	root        string
-	policies    []string
-	format      string
-	outputFile  string
-	reports     []string
-	failOn      []string
-	excludeCIDs []string
-	timeout     time.Duration
-	concurrency int
-	noColor     bool
-	noProgress  bool
-	verbose     bool
-	scap        scapOptions
+	root              string
+	targets           []string
+	inventory         string
+	policies          []string
+	format            string
+	outputFile        string
+	reports           []string
+	failOn            []string
+	excludeCIDs       []string
+	failOnAuth        bool
+	timeout           time.Duration
+	concurrency       int
+	objectConcurrency int
+	noColor           bool
+	noProgress        bool
+	verbose           bool
+	scap              scapOptions
+	ssh               sshOptions
 }
 
 func (o *scanOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.root, "root", "", "scan an unpacked root file system in `DIR` instead of this machine (read only; nothing in it is executed)")
+	f.StringArrayVarP(&o.targets, "target", "t", nil, "scan `URL` instead of this machine: ssh://[user@]host[:port], or local (repeatable)")
+	f.StringVar(&o.inventory, "targets", "", "scan every host of the inventory `FILE` (YAML: hosts, groups, per-host user, port, key, sudo; see docs/ssh.md)")
 	f.StringSliceVarP(&o.policies, "policy", "p", nil, "policy `ID or FILE` to evaluate (repeatable; default: the built-in baseline plumb-linux-l1)")
 	f.StringVarP(&o.format, "format", "f", "table", "output format: "+strings.Join(output.Formats, ", "))
 	f.StringVarP(&o.outputFile, "output", "o", "", "write the output to `FILE` instead of standard output")
 	f.StringArrayVar(&o.reports, "report", nil, "also write a report as `FORMAT=FILE` (repeatable), e.g. --report junit=plumb.xml --report sarif=plumb.sarif")
 	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 2 when a result matches these `CRITERIA`: states fail,error and criticalities minimal..urgent (NAME+ for and above), e.g. --fail-on fail,error,serious+")
 	f.StringSliceVar(&o.excludeCIDs, "exclude-cid", nil, "ignore these control `IDS` for --fail-on (comma-separated)")
-	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on the scan after this long")
-	f.IntVar(&o.concurrency, "concurrency", 8, "objects collected at once")
+	f.BoolVar(&o.failOnAuth, "fail-on-auth-failure", false, "exit 3 when a host refuses authentication (unreachable hosts always do)")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on the whole scan after this long")
+	f.IntVar(&o.concurrency, "concurrency", 10, "hosts scanned at once")
+	f.IntVar(&o.objectConcurrency, "object-concurrency", 8, "objects collected at once on one host")
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in table output (also NO_COLOR=1)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress on standard error")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log what the scan does on standard error")
 	o.scap.addFlags(cmd)
+	o.ssh.addFlags(cmd)
 }
 
 func newScanCommand() *cobra.Command {
@@ -101,7 +109,7 @@ func runScan(ctx context.Context, o scanOptions, stdout, stderr io.Writer) error
 		}
 		extras = append(extras, extra{f, file})
 	}
-	sr, err := openSCAP(o.scap)
+	sr, err := openSCAP(o.scap, stderr)
 	if err != nil {
 		return err
 	}
@@ -115,45 +123,22 @@ func runScan(ctx context.Context, o scanOptions, stdout, stderr io.Writer) error
 		}
 	}
 
-	var t target.Target
-	if o.root != "" {
-		r, err := target.NewRoot(o.root)
-		if err != nil {
-			return fmt.Errorf("%w: %w", errUnreachable, err)
-		}
-		t = r
-	} else {
-		t = target.NewLocal()
+	specs, err := targetSpecs(o)
+	if err != nil {
+		return err
 	}
-	defer t.Close()
-
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-
-	level := slog.LevelWarn
-	if o.verbose {
-		level = slog.LevelDebug
-	}
-	eng := &engine.Engine{
-		Concurrency: o.concurrency,
-		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
-	}
-	prog := newProgress(stderr, !o.noProgress && isTerminal(stderr))
-	eng.Progress = prog.update
 	rep := &result.Report{Schema: result.SchemaVersion, Tool: "plumb " + version, Started: time.Now().UTC()}
-	host, err := eng.Scan(ctx, t, runs)
-	if err == nil && sr != nil && host.Error == "" {
-		err = sr.scan(ctx, t, &host, o.concurrency, stderr)
-	}
-	prog.done()
+	hosts, err := scanAll(ctx, specs, runs, sr, o, stderr)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("scan of %s did not finish within --timeout %s", t.Name(), o.timeout)
+			return fmt.Errorf("the scan did not finish within --timeout %s", o.timeout)
 		}
 		return err
 	}
 	rep.Finished = time.Now().UTC()
-	rep.Hosts = append(rep.Hosts, host)
+	rep.Hosts = hosts
 
 	var out io.Writer = stdout
 	color := o.format == "table" && !o.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
@@ -174,8 +159,8 @@ func runScan(ctx context.Context, o scanOptions, stdout, stderr io.Writer) error
 		}
 	}
 
-	if host.Error != "" {
-		return fmt.Errorf("%w: %s: %s", errUnreachable, host.Target, host.Error)
+	if err := hostExitError(hosts, o.failOnAuth); err != nil {
+		return err
 	}
 	if hits := criteria.Evaluate(rep); len(hits) > 0 {
 		fmt.Fprintf(stderr, "plumb: %d results meet --fail-on (%s)\n", len(hits), criteria)
@@ -213,15 +198,21 @@ func writeReportFile(name, format string, rep *result.Report) error {
 	return f.Close()
 }
 
-// progress draws "collecting N/M" on a terminal's standard error.
+// progress draws the scan's progress on a terminal's standard error: the
+// objects of the host being collected, and with several hosts how many
+// are done.
 type progress struct {
-	mu    sync.Mutex
-	w     io.Writer
-	on    bool
-	drawn bool
+	mu        sync.Mutex
+	w         io.Writer
+	on        bool
+	hosts     int
+	hostsDone int
+	drawn     bool
 }
 
-func newProgress(w io.Writer, on bool) *progress { return &progress{w: w, on: on} }
+func newProgress(w io.Writer, on bool, hosts int) *progress {
+	return &progress{w: w, on: on, hosts: hosts}
+}
 
 func (p *progress) update(s engine.Progress) {
 	if !p.on {
@@ -230,7 +221,21 @@ func (p *progress) update(s engine.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.drawn = true
-	fmt.Fprintf(p.w, "\r\033[K%s: %d/%d objects collected, %d entries walked, %.0fs", s.Target, s.Done, s.Total, s.Walked, s.Elapsed.Seconds())
+	prefix := ""
+	if p.hosts > 1 {
+		prefix = fmt.Sprintf("[%d/%d hosts done] ", p.hostsDone, p.hosts)
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s%s: %d/%d objects collected, %d entries walked, %.0fs", prefix, s.Target, s.Done, s.Total, s.Walked, s.Elapsed.Seconds())
+}
+
+func (p *progress) hostDone() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hostsDone++
+	if p.on && p.hosts > 1 {
+		p.drawn = true
+		fmt.Fprintf(p.w, "\r\033[K[%d/%d hosts done]", p.hostsDone, p.hosts)
+	}
 }
 
 func (p *progress) done() {

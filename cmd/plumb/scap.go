@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -112,7 +113,7 @@ type scapRun struct {
 
 // openSCAP opens the content and resolves the profile before anything is
 // scanned, so that a typo in a profile id costs nothing.
-func openSCAP(o scapOptions) (*scapRun, error) {
+func openSCAP(o scapOptions, warn io.Writer) (*scapRun, error) {
 	if o.datastream == "" {
 		if o.profile != "" || o.tailoring != "" {
 			return nil, fmt.Errorf("--profile and --tailoring need --datastream FILE")
@@ -146,6 +147,9 @@ func openSCAP(o scapOptions) (*scapRun, error) {
 	if err != nil {
 		src.Close()
 		return nil, fmt.Errorf("%s: profile %q: %w", o.datastream, o.profile, err)
+	}
+	for _, w := range sel.Warnings {
+		fmt.Fprintf(warn, "plumb: %s: warning: %s\n", o.datastream, w)
 	}
 	return &scapRun{src: src, sel: sel}, nil
 }
@@ -184,7 +188,7 @@ func matchProfile(b *xccdf.Benchmark, t *xccdf.Tailoring, id string) (string, er
 }
 
 // scan evaluates the content on t and adds its policy run to host.
-func (r *scapRun) scan(ctx context.Context, t target.Target, host *result.Host, concurrency int, stderr io.Writer) error {
+func (r *scapRun) scan(ctx context.Context, t target.Target, host *result.Host, concurrency int, log *slog.Logger) error {
 	start := time.Now()
 	pats := &oval.Patterns{}
 	pr := probe.New(t, probe.Options{Patterns: pats})
@@ -193,17 +197,18 @@ func (r *scapRun) scan(ctx context.Context, t target.Target, host *result.Host, 
 		return err
 	}
 	method, _, _ := strings.Cut(t.Name(), ":")
-	run := r.src.PolicyRun(r.sel, rrs, scap.Options{Method: method})
-	host.Policies = append(host.Policies, run)
+	host.Policies = append(host.Policies, r.src.PolicyRun(r.sel, rrs, scap.Options{Method: method}))
 	st := pr.Stats()
 	host.Stats.EntriesWalked += int(st.EntriesWalked)
 	host.Stats.FilesRead += int(st.FilesRead)
 	host.Stats.Commands += int(st.Commands)
-	host.Stats.Seconds += time.Since(start).Seconds()
-	for _, w := range r.sel.Warnings {
-		fmt.Fprintf(stderr, "plumb: %s: warning: %s\n", r.src.Path, w)
-	}
+	log.Debug("scap content evaluated", "target", t.Name(), "rules", len(rrs), "seconds", time.Since(start).Seconds())
 	return nil
+}
+
+// unscanned is the policy run of a host that could not be scanned.
+func (r *scapRun) unscanned(reason, msg string) result.PolicyRun {
+	return r.src.PolicyRun(r.sel, scap.Unscanned(r.sel, reason, msg), scap.Options{})
 }
 
 func (r *scapRun) close() {
