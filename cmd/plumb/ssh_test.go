@@ -169,3 +169,33 @@ func TestSSHSudoRefused(t *testing.T) {
 		t.Errorf("nothing passed as the login user: %+v", c)
 	}
 }
+
+// TestSSHSCAPEqualsLocal evaluates SSG content over SSH and locally: the
+// OVAL probes run on the SSH target as they do on this machine.
+func TestSSHSCAPEqualsLocal(t *testing.T) {
+	ds := filepath.Join(ssgContent, "ssg-debian11-ds.xml")
+	if _, err := os.Stat(ds); err != nil {
+		need(t, ds, "", "apt-get install ssg-debian (test.sh does)")
+	}
+	_, flags := sshRoot(t)
+	args := []string{"scan", "--datastream", ds, "--profile", "standard", "--format", "json", "--no-progress"}
+	outLocal, stderr, code := run(t, args...)
+	if code != 0 {
+		t.Fatalf("local: exit %d: %s", code, stderr)
+	}
+	outSSH, stderr, code := run(t, append(args, flags...)...)
+	if code != 0 {
+		t.Fatalf("ssh: exit %d: %s", code, stderr)
+	}
+	lr := decode(t, outLocal).Hosts[0].Policies[0].Results
+	rr := decode(t, outSSH).Hosts[0].Policies[0].Results
+	if len(lr) != len(rr) || len(lr) == 0 {
+		t.Fatalf("%d local results, %d over ssh", len(lr), len(rr))
+	}
+	for i := range lr {
+		l, r := lr[i], rr[i]
+		if l.Rule != r.Rule || l.SCAPResult != r.SCAPResult || strings.Join(l.Actual, "\n") != strings.Join(r.Actual, "\n") {
+			t.Errorf("%s: local %s %q; ssh %s %q (%s)", l.Rule, l.SCAPResult, l.Actual, r.SCAPResult, r.Actual, r.Message)
+		}
+	}
+}
