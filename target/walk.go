@@ -48,6 +48,14 @@ var walkPrefetch = true
 // open directory, are listed ahead of the walk.
 const prefetchWindow = 8
 
+// WalkRoots is how every Target reads WalkOptions.Roots: cleaned, sorted,
+// without a root that lies inside another (so every entry is visited
+// once), "/" when empty; a relative path or a NUL byte is an error.
+func WalkRoots(roots []string) ([]string, error) { return normRoots(roots) }
+
+// Within reports whether p is dir or inside dir (both clean, absolute).
+func Within(p, dir string) bool { return isUnder(p, dir) }
+
 // normRoots cleans, sorts and de-duplicates walk roots, dropping a root that
 // lies inside another so every entry is visited once.
 func normRoots(roots []string) ([]string, error) {

@@ -42,7 +42,7 @@ import (
 // trips for each directory (on loopback, /usr takes about 7 times as long
 // as with find), and its modification times are whole seconds.
 func (t *Target) Walk(ctx context.Context, opts target.WalkOptions, fn target.WalkFunc) error {
-	roots, err := normRoots(opts.Roots)
+	roots, err := target.WalkRoots(opts.Roots)
 	if err != nil {
 		return err
 	}
@@ -94,35 +94,6 @@ func (t *Target) Walk(ctx context.Context, opts target.WalkOptions, fn target.Wa
 
 // errSkipAll ends a walk early without an error (fs.SkipAll from fn).
 var errSkipAll = errors.New("skip all")
-
-// normRoots cleans, sorts and de-duplicates walk roots, dropping a root
-// inside another so every entry is visited once (as target.Local does).
-func normRoots(roots []string) ([]string, error) {
-	if len(roots) == 0 {
-		return []string{"/"}, nil
-	}
-	clean := make([]string, 0, len(roots))
-	for _, r := range roots {
-		c, err := checkPath("walk", r)
-		if err != nil {
-			return nil, err
-		}
-		clean = append(clean, c)
-	}
-	slices.Sort(clean)
-	var out []string
-	for _, r := range clean {
-		if !slices.ContainsFunc(out, func(k string) bool { return isUnder(r, k) }) {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-// isUnder reports whether p is dir or inside dir (both clean, absolute).
-func isUnder(p, dir string) bool {
-	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
-}
 
 // dirPrefix is what the paths inside directory p start with.
 func dirPrefix(p string) string {
@@ -183,7 +154,7 @@ func (w *walk) report(p string, err error) {
 // tree.
 func (w *walk) excludedRoot(p string) bool {
 	for x := range w.exclude {
-		if isUnder(p, x) {
+		if target.Within(p, x) {
 			return true
 		}
 	}
@@ -435,7 +406,7 @@ type findGroups struct {
 // on, or -1.
 func (g *findGroups) rootOf(p string) int {
 	for i := g.cur; i < len(g.roots); i++ {
-		if isUnder(p, g.roots[i]) {
+		if target.Within(p, g.roots[i]) {
 			return i
 		}
 	}

@@ -214,14 +214,14 @@ func TestFindArgs(t *testing.T) {
 }
 
 func TestNormRoots(t *testing.T) {
-	got, err := normRoots([]string{"/b/", "/a/x", "/a", "/a-b", "/b/c"})
+	got, err := target.WalkRoots([]string{"/b/", "/a/x", "/a", "/a-b", "/b/c"})
 	if want := []string{"/a", "/a-b", "/b"}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("normRoots = %q, %v; want %q", got, err, want)
 	}
-	if _, err := normRoots([]string{"rel"}); err == nil {
+	if _, err := target.WalkRoots([]string{"rel"}); err == nil {
 		t.Error("relative root accepted")
 	}
-	if got, _ := normRoots(nil); !slices.Equal(got, []string{"/"}) {
+	if got, _ := target.WalkRoots(nil); !slices.Equal(got, []string{"/"}) {
 		t.Errorf("default root %q", got)
 	}
 	if dirPrefix("/") != "/" || dirPrefix("/a") != "/a/" || path.Dir("/a") != "/" {
