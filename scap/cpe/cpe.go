@@ -14,7 +14,6 @@ package cpe
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -61,7 +60,7 @@ func ParseDictionary(r io.Reader) (*Dictionary, error) {
 // ds.Collection.ComponentDecoder for a data stream's dictionary, so that
 // errors name the data stream file).
 func DecodeDictionary(d *ds.Decoder) (*Dictionary, error) {
-	root, err := rootElement(d)
+	root, err := d.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +75,7 @@ func DecodeDictionary(d *ds.Decoder) (*Dictionary, error) {
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
-			return dict, drain(d)
+			return dict, d.Drain()
 		case xml.StartElement:
 			if t.Name != (xml.Name{Space: ds.NSCPEDict, Local: "cpe-item"}) {
 				if err := d.Skip(); err != nil {
@@ -383,35 +382,6 @@ func text(d *ds.Decoder) (string, error) {
 			return "", d.Errorf("unexpected element <%s> in text", t.Name.Local)
 		case xml.EndElement:
 			return strings.TrimSpace(b.String()), nil
-		}
-	}
-}
-
-func rootElement(d *ds.Decoder) (xml.StartElement, error) {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			if err == io.EOF {
-				err = errors.New("no root element")
-			}
-			return xml.StartElement{}, err
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			return se, nil
-		}
-	}
-}
-
-// drain reads to the end of the document, so that trailing garbage is an
-// error.
-func drain(d *ds.Decoder) error {
-	for {
-		_, err := d.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
 		}
 	}
 }

@@ -568,3 +568,33 @@ func (b *byteReader) Read(p []byte) (int, error) {
 	b.off += int64(n)
 	return n, nil
 }
+
+// Root returns the document's root element, skipping the prolog.
+func (d *Decoder) Root() (xml.StartElement, error) {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			if err == io.EOF {
+				err = errors.New("no root element")
+			}
+			return xml.StartElement{}, err
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return se, nil
+		}
+	}
+}
+
+// Drain reads to the end of the document, so that trailing garbage is an
+// error.
+func (d *Decoder) Drain() error {
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}

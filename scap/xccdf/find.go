@@ -99,7 +99,7 @@ func Describe(path string) (*ContentInfo, error) {
 		return nil, err
 	}
 	info := &ContentInfo{Path: path, Product: product(path), BenchmarkID: lists[0].Component.RootID}
-	root, err := rootElement(d)
+	root, err := d.Root()
 	if err != nil {
 		return nil, err
 	}

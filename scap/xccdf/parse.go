@@ -2,7 +2,6 @@ package xccdf
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -55,7 +54,7 @@ func Open(path string) (*Benchmark, *ds.Collection, error) {
 
 // Decode parses the Benchmark document d reads.
 func Decode(d *ds.Decoder) (*Benchmark, error) {
-	root, err := rootElement(d)
+	root, err := d.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +73,7 @@ func Decode(d *ds.Decoder) (*Benchmark, error) {
 	if err := p.benchmark(root); err != nil {
 		return nil, err
 	}
-	if err := drain(d); err != nil {
+	if err := d.Drain(); err != nil {
 		return nil, err
 	}
 	p.finish()
@@ -784,31 +783,4 @@ func parseWeight(s string) (float64, error) {
 		return 0, fmt.Errorf("weight %q is not a non-negative number", s)
 	}
 	return f, nil
-}
-
-func rootElement(d *ds.Decoder) (xml.StartElement, error) {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			if err == io.EOF {
-				err = errors.New("no root element")
-			}
-			return xml.StartElement{}, err
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			return se, nil
-		}
-	}
-}
-
-func drain(d *ds.Decoder) error {
-	for {
-		_, err := d.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
 }

@@ -17,7 +17,7 @@ func ParseTailoring(r io.Reader) (*Tailoring, error) {
 
 // DecodeTailoring parses the Tailoring document d reads.
 func DecodeTailoring(d *ds.Decoder) (*Tailoring, error) {
-	root, err := rootElement(d)
+	root, err := d.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func DecodeTailoring(d *ds.Decoder) (*Tailoring, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := drain(d); err != nil {
+	if err := d.Drain(); err != nil {
 		return nil, err
 	}
 	return t, nil
