@@ -10,7 +10,7 @@ import (
 
 // debianRoot returns the debootstrap root built by scripts/debian-root.sh
 // (test.sh exports it). Missing in CI is a failure, never a silent skip.
-func debianRoot(t *testing.T) string {
+func debianRoot(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("PLUMB_TEST_DEBIAN_ROOT")
 	if dir == "" {

@@ -15,7 +15,7 @@ import (
 )
 
 // run executes plumb with args and returns stdout, stderr and the exit code.
-func run(t *testing.T, args ...string) (string, string, int) {
+func run(t testing.TB, args ...string) (string, string, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd := newRootCommand(&stdout, &stderr)
@@ -34,7 +34,7 @@ func writeTree(t *testing.T, tree fixture.Tree) string {
 	return dir
 }
 
-func decode(t *testing.T, s string) *result.Report {
+func decode(t testing.TB, s string) *result.Report {
 	t.Helper()
 	var rep result.Report
 	if err := json.Unmarshal([]byte(s), &rep); err != nil {

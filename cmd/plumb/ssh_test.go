@@ -13,7 +13,7 @@ import (
 
 // sshRoot starts a private sshd on 127.0.0.1 that lets root in with a
 // fresh key, and returns the flags to reach it.
-func sshRoot(t *testing.T) (*sshtest.Server, []string) {
+func sshRoot(t testing.TB) (*sshtest.Server, []string) {
 	t.Helper()
 	srv := sshtest.Start(t, sshtest.Options{})
 	key := sshtest.NewKey(t, "")
