@@ -431,16 +431,16 @@ func (*Local) Run(ctx context.Context, argv []string, limit int64) (CmdResult, e
 	}
 	cmd.Cancel = kill
 	cmd.WaitDelay = runWaitDelay
-	stdout := &capWriter{limit: limit, onOver: func() { _ = kill() }}
-	stderr := &capWriter{limit: limit, onOver: func() { _ = kill() }}
+	stdout := NewCappedBuffer(limit, func() { _ = kill() })
+	stderr := NewCappedBuffer(limit, func() { _ = kill() })
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		return CmdResult{}, fmt.Errorf("run %s: %w", argv[0], err)
 	}
 	werr := cmd.Wait()
-	res := CmdResult{Stdout: stdout.bytes(), Stderr: stderr.bytes(), Exit: exitCode(cmd.ProcessState)}
+	res := CmdResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Exit: exitCode(cmd.ProcessState)}
 	switch {
-	case stdout.isOver() || stderr.isOver():
+	case stdout.Over() || stderr.Over():
 		return res, fmt.Errorf("run %s: output %w (limit %d bytes per stream)", argv[0], ErrTooLarge, limit)
 	case ctx.Err() != nil:
 		return res, fmt.Errorf("run %s: %w", argv[0], ctx.Err())
@@ -486,46 +486,4 @@ func lookPath(name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("run %s: not found in %s: %w", name, minimalPath, fs.ErrNotExist)
-}
-
-// capWriter buffers at most limit bytes. Past the limit it keeps what fits,
-// calls onOver (which kills the command) and fails the write, so the copy
-// from the pipe stops instead of buffering without bound.
-type capWriter struct {
-	mu     sync.Mutex
-	buf    []byte
-	limit  int64
-	over   bool
-	onOver func()
-}
-
-func (w *capWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.over {
-		return 0, ErrTooLarge
-	}
-	room := w.limit - int64(len(w.buf))
-	if int64(len(p)) <= room {
-		w.buf = append(w.buf, p...)
-		return len(p), nil
-	}
-	w.buf = append(w.buf, p[:room]...)
-	w.over = true
-	if w.onOver != nil {
-		w.onOver()
-	}
-	return int(room), ErrTooLarge
-}
-
-func (w *capWriter) bytes() []byte {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf
-}
-
-func (w *capWriter) isOver() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.over
 }

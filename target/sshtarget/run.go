@@ -268,8 +268,8 @@ func (t *Target) runScript(ctx context.Context, script string, stdin []byte, lim
 			_ = s.Close()
 		})
 	}
-	stdout := &capWriter{limit: limit, onOver: func() { go kill() }}
-	stderr := &capWriter{limit: limit, onOver: func() { go kill() }}
+	stdout := target.NewCappedBuffer(limit, func() { go kill() })
+	stderr := target.NewCappedBuffer(limit, func() { go kill() })
 	s.Stdout, s.Stderr = stdout, stderr
 	if stdin != nil {
 		s.Stdin = bytes.NewReader(stdin)
@@ -289,7 +289,7 @@ func (t *Target) runScript(ctx context.Context, script string, stdin []byte, lim
 		case <-time.After(killGrace):
 		}
 	}
-	res := target.CmdResult{Stdout: stdout.bytes(), Stderr: stderr.bytes(), Exit: -1}
+	res := target.CmdResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Exit: -1}
 	var ee *ssh.ExitError
 	switch {
 	case werr == nil:
@@ -301,7 +301,7 @@ func (t *Target) runScript(ctx context.Context, script string, stdin []byte, lim
 		}
 	}
 	switch {
-	case stdout.isOver() || stderr.isOver():
+	case stdout.Over() || stderr.Over():
 		return res, fmt.Errorf("output %w (limit %d bytes per stream)", target.ErrTooLarge, limit)
 	case ctx.Err() != nil:
 		return res, ctx.Err()
@@ -346,46 +346,4 @@ func signalNumber(name string) int {
 		return 15
 	}
 	return 0
-}
-
-// capWriter buffers at most limit bytes. Past the limit it keeps what
-// fits, calls onOver (which kills the command) and fails the write, so the
-// copy from the channel stops instead of buffering without bound.
-type capWriter struct {
-	mu     sync.Mutex
-	buf    []byte
-	limit  int64
-	over   bool
-	onOver func()
-}
-
-func (w *capWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.over {
-		return 0, target.ErrTooLarge
-	}
-	room := w.limit - int64(len(w.buf))
-	if int64(len(p)) <= room {
-		w.buf = append(w.buf, p...)
-		return len(p), nil
-	}
-	w.buf = append(w.buf, p[:room]...)
-	w.over = true
-	if w.onOver != nil {
-		w.onOver()
-	}
-	return int(room), target.ErrTooLarge
-}
-
-func (w *capWriter) bytes() []byte {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf
-}
-
-func (w *capWriter) isOver() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.over
 }

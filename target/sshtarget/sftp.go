@@ -12,6 +12,8 @@ import (
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/plumbhq/plumb/target"
 )
 
 // sftpServerPaths are where distributions install OpenSSH's sftp-server.
@@ -193,12 +195,12 @@ func (t *Target) startExecSFTP(ctx context.Context, check, prefix string, stdin 
 	}
 	refused := make(chan struct{})
 	drained := make(chan struct{})
-	errText := &capWriter{limit: 4096}
+	errText := target.NewCappedBuffer(4096, nil)
 	go func() {
 		defer close(drained)
 		drain(stderr, func(b []byte) {
 			_, _ = errText.Write(b)
-			if _, ok := sudoRefused(errText.bytes()); ok {
+			if _, ok := sudoRefused(errText.Bytes()); ok {
 				select {
 				case <-refused:
 				default:
@@ -235,7 +237,7 @@ func (t *Target) startExecSFTP(ctx context.Context, check, prefix string, stdin 
 		refusedSeen = true
 	default:
 	}
-	return nil, string(errText.bytes()), refusedSeen, err
+	return nil, string(errText.Bytes()), refusedSeen, err
 }
 
 // passwordNeeded: sudo -n refused for want of a password, which the
