@@ -353,39 +353,29 @@ func (c *collector) collectModules(ctx context.Context) (any, error) {
 }
 
 func (c *collector) collectPasswd(ctx context.Context) (any, error) {
-	data, err := c.readFile(ctx, "/etc/passwd")
-	if err != nil {
-		return nil, err
-	}
-	users, perr := parse.Passwd(data)
-	if users == nil && perr != nil {
-		return nil, fmt.Errorf("/etc/passwd: %w", perr)
-	}
-	return users, nil
+	return readAccounts(ctx, c, "/etc/passwd", parse.Passwd)
 }
 
 func (c *collector) collectShadow(ctx context.Context) (any, error) {
-	data, err := c.readFile(ctx, "/etc/shadow")
-	if err != nil {
-		return nil, err
-	}
-	sh, perr := parse.ShadowFile(data)
-	if sh == nil && perr != nil {
-		return nil, fmt.Errorf("/etc/shadow: %w", perr)
-	}
-	return sh, nil
+	return readAccounts(ctx, c, "/etc/shadow", parse.ShadowFile)
 }
 
 func (c *collector) collectGroup(ctx context.Context) (any, error) {
-	data, err := c.readFile(ctx, "/etc/group")
+	return readAccounts(ctx, c, "/etc/group", parse.GroupFile)
+}
+
+// readAccounts reads an account database; a parse error fails the object
+// only when nothing at all could be read from the file.
+func readAccounts[T any](ctx context.Context, c *collector, path string, parseFn func([]byte) ([]T, error)) (any, error) {
+	data, err := c.readFile(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	gs, perr := parse.GroupFile(data)
-	if gs == nil && perr != nil {
-		return nil, fmt.Errorf("/etc/group: %w", perr)
+	v, perr := parseFn(data)
+	if v == nil && perr != nil {
+		return nil, fmt.Errorf("%s: %w", path, perr)
 	}
-	return gs, nil
+	return v, nil
 }
 
 func (c *collector) collectPAM(ctx context.Context, file string) (any, error) {
