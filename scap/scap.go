@@ -67,6 +67,10 @@ type OpenOptions struct {
 	// dictionaries in the background while the benchmark is parsed, for
 	// a caller about to scan; listing profiles does not need them.
 	Prefetch bool
+	// Brief parses the benchmark without the prose a scan does not
+	// report (xccdf.Options.Brief): descriptions, rationales, warnings
+	// and fix scripts stay empty.
+	Brief bool
 }
 
 // Open opens the SCAP source at path.
@@ -76,7 +80,7 @@ func Open(path string, o OpenOptions) (*Source, error) {
 		return nil, err
 	}
 	s := &Source{Path: path, Coll: coll, ovals: map[string]*ovalDoc{}}
-	if err := s.pick(o.DataStream, o.Benchmark, o.Prefetch); err != nil {
+	if err := s.pick(o); err != nil {
 		coll.Close()
 		return nil, err
 	}
@@ -97,7 +101,8 @@ func (s *Source) prefetch() {
 	go s.dictionaries() //nolint:errcheck // kept for the caller
 }
 
-func (s *Source) pick(streamID, benchmarkID string, prefetch bool) error {
+func (s *Source) pick(o OpenOptions) error {
+	streamID, benchmarkID := o.DataStream, o.Benchmark
 	var found bool
 	for _, cl := range s.Coll.Checklists() {
 		if streamID != "" && cl.DataStream.ID != streamID {
@@ -121,10 +126,10 @@ func (s *Source) pick(streamID, benchmarkID string, prefetch bool) error {
 			return fmt.Errorf("%s: no XCCDF benchmark in this file (an OVAL or CPE file alone cannot be scanned by profile)", s.Path)
 		}
 	}
-	if prefetch {
+	if o.Prefetch {
 		s.prefetch()
 	}
-	b, err := xccdf.ParseComponent(s.Coll, s.Checklist.Component.ID)
+	b, err := xccdf.ParseComponentWith(s.Coll, s.Checklist.Component.ID, xccdf.Options{Brief: o.Brief})
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ given, with their benchmark, version, rule and profile counts.`,
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "FILE\tBENCHMARK\tVERSION\tRULES\tPROFILES")
 			for _, f := range files {
-				src, err := scap.Open(f, scap.OpenOptions{})
+				src, err := scap.Open(f, scap.OpenOptions{Brief: true})
 				if err != nil {
 					fmt.Fprintf(w, "%s\terror: %v\t\t\t\n", f, err)
 					continue
@@ -63,7 +63,7 @@ given, with their benchmark, version, rule and profile counts.`,
 		Short: "List the profiles of a data stream with the number of rules each selects",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := scap.Open(args[0], scap.OpenOptions{DataStream: streamID, Benchmark: benchID})
+			src, err := scap.Open(args[0], scap.OpenOptions{DataStream: streamID, Benchmark: benchID, Brief: true})
 			if err != nil {
 				return err
 			}
@@ -120,7 +120,7 @@ func openSCAP(o scapOptions, warn io.Writer) (*scapRun, error) {
 		}
 		return nil, nil
 	}
-	src, err := scap.Open(o.datastream, scap.OpenOptions{DataStream: o.streamID, Benchmark: o.benchmarkID, Prefetch: true})
+	src, err := scap.Open(o.datastream, scap.OpenOptions{DataStream: o.streamID, Benchmark: o.benchmarkID, Prefetch: true, Brief: true})
 	if err != nil {
 		return nil, err
 	}

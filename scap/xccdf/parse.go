@@ -22,11 +22,29 @@ func Parse(r io.Reader) (*Benchmark, error) {
 // collection (or a stand-alone benchmark file opened with ds.Open); errors
 // name the collection's file and the position in it.
 func ParseComponent(c *ds.Collection, id string) (*Benchmark, error) {
+	return ParseComponentWith(c, id, Options{})
+}
+
+// Options choose what a benchmark parse keeps.
+type Options struct {
+	// Brief leaves out the prose a scan never reports: the descriptions,
+	// rationales and warnings of the benchmark, its profiles and items,
+	// and the fix scripts of rules (those fields stay empty). What a scan
+	// needs is kept: ids, titles, references, fixtexts, idents, checks,
+	// values, platforms and profiles. The parts left out are still
+	// checked for well-formedness (ds.Decoder.Skip), only not decoded;
+	// they are about a quarter of SSG's benchmarks and much of the
+	// parse's cost.
+	Brief bool
+}
+
+// ParseComponentWith is ParseComponent with options.
+func ParseComponentWith(c *ds.Collection, id string, o Options) (*Benchmark, error) {
 	d, err := c.ComponentDecoder(id)
 	if err != nil {
 		return nil, err
 	}
-	return Decode(d)
+	return DecodeWith(d, o)
 }
 
 // Open opens a data stream collection (or a stand-alone benchmark file)
@@ -53,7 +71,10 @@ func Open(path string) (*Benchmark, *ds.Collection, error) {
 }
 
 // Decode parses the Benchmark document d reads.
-func Decode(d *ds.Decoder) (*Benchmark, error) {
+func Decode(d *ds.Decoder) (*Benchmark, error) { return DecodeWith(d, Options{}) }
+
+// DecodeWith is Decode with options.
+func DecodeWith(d *ds.Decoder, o Options) (*Benchmark, error) {
 	root, err := d.Root()
 	if err != nil {
 		return nil, err
@@ -61,7 +82,7 @@ func Decode(d *ds.Decoder) (*Benchmark, error) {
 	if err := checkRoot(d, root, "Benchmark"); err != nil {
 		return nil, err
 	}
-	p := &parser{d: d, b: &Benchmark{
+	p := &parser{d: d, brief: o.Brief, b: &Benchmark{
 		PlatformSpecification: map[string]*cpe.Platform{},
 		PlainTexts:            map[string]string{},
 		groups:                map[string]*Group{},
@@ -97,8 +118,18 @@ func checkRoot(d *ds.Decoder, root xml.StartElement, want string) error {
 }
 
 type parser struct {
-	d *ds.Decoder
-	b *Benchmark
+	d     *ds.Decoder
+	b     *Benchmark
+	brief bool // Options.Brief
+}
+
+// prose reads a text element only a full parse keeps (see Options.Brief)
+// into *dst, the first of several winning; a brief parse skips it.
+func (p *parser) prose(dst *string) error {
+	if p.brief {
+		return p.d.Skip()
+	}
+	return p.firstText(dst, modeHTML)
 }
 
 func (p *parser) benchmark(start xml.StartElement) error {
@@ -117,7 +148,7 @@ func (p *parser) benchmark(start xml.StartElement) error {
 		case "title":
 			return p.firstText(&b.Title, modePlain)
 		case "description":
-			return p.firstText(&b.Description, modeHTML)
+			return p.prose(&b.Description)
 		case "status": // the last status is the current one
 			s, _, err := readText(p.d, modePlain)
 			b.Status = s
@@ -294,9 +325,9 @@ func (p *parser) group(t xml.StartElement, id string, parent *Group) (*Group, er
 		case "title":
 			return p.firstText(&g.Title, modePlain)
 		case "description":
-			return p.firstText(&g.Description, modeHTML)
+			return p.prose(&g.Description)
 		case "rationale":
-			return p.firstText(&g.Rationale, modeHTML)
+			return p.prose(&g.Rationale)
 		case "warning":
 			return p.warning(c, &g.Warnings)
 		case "reference":
@@ -358,9 +389,9 @@ func (p *parser) rule(t xml.StartElement, id string, parent *Group) (*Rule, erro
 		case "title":
 			return p.firstText(&r.Title, modePlain)
 		case "description":
-			return p.firstText(&r.Description, modeHTML)
+			return p.prose(&r.Description)
 		case "rationale":
-			return p.firstText(&r.Rationale, modeHTML)
+			return p.prose(&r.Rationale)
 		case "warning":
 			return p.warning(c, &r.Warnings)
 		case "reference":
@@ -390,6 +421,9 @@ func (p *parser) rule(t xml.StartElement, id string, parent *Group) (*Rule, erro
 			r.FixTexts = append(r.FixTexts, ft)
 			return nil
 		case "fix":
+			if p.brief {
+				return p.d.Skip()
+			}
 			f := Fix{ID: attr(c, "id"), System: attr(c, "system"), Platform: attr(c, "platform"),
 				Strategy: attr(c, "strategy"), Disruption: attr(c, "disruption"), Complexity: attr(c, "complexity")}
 			var err error
@@ -453,7 +487,7 @@ func (p *parser) value(t xml.StartElement, id string, parent *Group) (*Value, er
 		case "title":
 			return p.firstText(&v.Title, modePlain)
 		case "description":
-			return p.firstText(&v.Description, modeHTML)
+			return p.prose(&v.Description)
 		case "value":
 			return sel(c, &v.Values)
 		case "default":
@@ -505,6 +539,9 @@ func (p *parser) items() ([]string, error) {
 }
 
 func (p *parser) warning(t xml.StartElement, dst *[]Warning) error {
+	if p.brief {
+		return p.d.Skip()
+	}
 	w := Warning{Category: attr(t, "category")}
 	if w.Category == "" {
 		w.Category = "general"
@@ -612,7 +649,7 @@ func (p *parser) profile(t xml.StartElement) (*Profile, error) {
 		case "title":
 			return p.firstText(&pr.Title, modePlain)
 		case "description":
-			return p.firstText(&pr.Description, modeHTML)
+			return p.prose(&pr.Description)
 		case "platform":
 			return p.platform(c, &pr.Platforms)
 		case Select, SetValue, SetComplexValue, RefineValue, RefineRule:
