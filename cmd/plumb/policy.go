@@ -22,11 +22,16 @@ func newPolicyCommand() *cobra.Command {
 		Short: "Browse built-in policies and validate policy files",
 	}
 	var jsonOut bool
+	var listRemote remoteOptions
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List the built-in policies",
+		Short: "List the built-in policies (with --server, the policies stored on a server)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("server") {
+				listRemote.json = jsonOut
+				return runRemotePolicyList(cmd, &listRemote)
+			}
 			lib, _, err := loadLibrary()
 			if err != nil {
 				return err
@@ -44,13 +49,23 @@ func newPolicyCommand() *cobra.Command {
 		},
 	}
 	list.Flags().BoolVar(&jsonOut, "json", false, "print JSON")
+	listRemote.addConnFlags(list)
 
 	var showJSON bool
+	var showRemote remoteOptions
+	var showVersion int
 	show := &cobra.Command{
 		Use:   "show ID-or-FILE",
-		Short: "Show a policy and the controls it selects, with overrides applied",
+		Short: "Show a policy and the controls it selects, with overrides applied (with --server, a stored version)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("server") {
+				showRemote.json = showJSON
+				return runRemotePolicyShow(cmd, &showRemote, args[0], showVersion)
+			}
+			if showVersion != 0 {
+				return errors.New("--version selects a version stored on a server: add --server URL")
+			}
 			lib, pols, err := resolvePolicies(args)
 			if err != nil {
 				return err
@@ -101,6 +116,8 @@ func newPolicyCommand() *cobra.Command {
 		},
 	}
 	show.Flags().BoolVar(&showJSON, "json", false, "print JSON")
+	showRemote.addConnFlags(show)
+	show.Flags().IntVar(&showVersion, "version", 0, "with --server: the stored version `N` (default the latest)")
 
 	validate := &cobra.Command{
 		Use:   "validate FILE...",
@@ -147,6 +164,7 @@ func newPolicyCommand() *cobra.Command {
 		},
 	}
 	cmd.AddCommand(list, show, validate, schema)
+	cmd.AddCommand(newRemotePolicyCommands()...)
 	return cmd
 }
 

@@ -27,6 +27,6 @@ passes, fails or could not be checked, with the expected and actual values.
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newScanCommand(), newPolicyCommand(), newControlCommand(), newContentCommand())
+	root.AddCommand(newScanCommand(), newPolicyCommand(), newControlCommand(), newContentCommand(), newAssetCommand(), newGroupCommand(), newCredentialCommand(), newResultCommand(), newPostureCommand(), newTokenCommand(), newAuditCommand())
 	return root
 }

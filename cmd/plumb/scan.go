@@ -86,6 +86,7 @@ Examples:
 		},
 	}
 	o.addFlags(cmd)
+	cmd.AddCommand(newRemoteScanCommands()...)
 	return cmd
 }
 
