@@ -683,3 +683,61 @@ func (s *scanner) cdata(i int) int {
 		}
 	}
 }
+
+// PlainText reads the rest of the element whose start tag Token just
+// returned when its content is character data alone, without references
+// or carriage returns (a title, a reference, an ident): it returns that
+// text as Token would have, consumes the end tag, and reports ok. For any
+// other content (child elements, comments, CDATA sections, references)
+// it consumes nothing and reports !ok; the caller then reads the content
+// with Token. It uses the scanner behind Skip, so it accepts and rejects
+// exactly what tokenizing would; an error is reported as Token reports it.
+func (d *Decoder) PlainText() (text string, ok bool, err error) {
+	if !scanSkip || !d.lastStart || len(d.stack) == 0 || len(d.scanFrames) > 0 || !d.scannable() {
+		return "", false, nil
+	}
+	b := d.br
+	s := scanner{d: d, b: b, buf: b.buf[:b.end], base: b.off - int64(b.pos), ts: b.pos}
+	line, col := d.inputPos()
+	s.line, s.lineStart = line, d.inputOffset()-int64(col-1)
+	s.lim = s.ts + MaxTokenSize
+	s.end = min(len(s.buf), s.lim)
+	i := s.ensure(s.ts, 2)
+	if i < 0 {
+		return "", false, nil
+	}
+	if s.buf[i] != '<' {
+		if i = s.text(i); i < 0 {
+			return "", false, nil
+		}
+	}
+	// i is the '<' after the text: it must start the end tag.
+	if i = s.ensure(i, 2); i < 0 || s.buf[i+1] != '/' {
+		return "", false, nil
+	}
+	raw := s.buf[s.ts:i]
+	if bytes.IndexByte(raw, '&') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
+		return "", false, nil
+	}
+	text = string(raw)
+	// The text is taken; the end tag is a token of its own, whose size
+	// counts the '<' as after any text (see scan).
+	s.commit(i)
+	s.lim = s.ts + 1 + MaxTokenSize
+	s.end = min(len(s.buf), s.lim)
+	tsLine, tsLineStart := s.line, s.lineStart
+	j, n := s.endTag(s.ts + 2)
+	if j < 0 || !rawNameIs(d.stack[len(d.stack)-1].raw, s.buf[s.ts+2:s.ts+2+n]) {
+		d.setFast(s.base+int64(s.ts), tsLine, tsLineStart)
+		d.limitBonus = 1
+		_, err := d.token(true)
+		return text, true, err
+	}
+	d.pop()
+	d.tokOffset = s.base + int64(s.ts)
+	d.tokLine, d.tokCol = tsLine, int(d.tokOffset-tsLineStart)+1
+	s.commit(j)
+	d.setFast(s.base+int64(j), s.line, s.lineStart)
+	d.lastStart = false
+	return text, true, nil
+}

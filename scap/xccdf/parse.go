@@ -237,7 +237,13 @@ func (p *parser) children(xccdf, other func(xml.StartElement) error) error {
 // firstText reads a text element into *dst unless *dst is already set:
 // the first of several (xml:lang variants, say) wins.
 func (p *parser) firstText(dst *string, mode textMode) error {
-	s, _, err := readText(p.d, mode)
+	var s string
+	var err error
+	if mode == modePlain {
+		s, err = readPlain(p.d)
+	} else {
+		s, _, err = readText(p.d, mode)
+	}
 	if err != nil {
 		return err
 	}
@@ -259,7 +265,7 @@ func (p *parser) platform(t xml.StartElement, dst *[]string) error {
 func (p *parser) reference(t xml.StartElement, dst *[]Reference) error {
 	ref := Reference{Href: attr(t, "href")}
 	var err error
-	if ref.Text, _, err = readText(p.d, modePlain); err != nil {
+	if ref.Text, err = readPlain(p.d); err != nil {
 		return err
 	}
 	*dst = append(*dst, ref)
@@ -405,7 +411,7 @@ func (p *parser) rule(t xml.StartElement, id string, parent *Group) (*Rule, erro
 		case "ident":
 			id := Ident{System: attr(c, "system")}
 			var err error
-			id.Value, _, err = readText(p.d, modePlain)
+			id.Value, err = readPlain(p.d)
 			r.Idents = append(r.Idents, id)
 			return err
 		case "fixtext":

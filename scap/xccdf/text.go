@@ -243,6 +243,21 @@ func (w *textWriter) String() string {
 	return strings.TrimSpace(strings.Join(out, "\n"))
 }
 
+// readPlain is readText in modePlain, fast for the common case of an
+// element holding plain text alone (a title, a reference), which the
+// decoder's scanner reads without tokenizing it.
+func readPlain(d *ds.Decoder) (string, error) {
+	text, ok, err := d.PlainText()
+	if !ok {
+		s, _, err := readText(d, modePlain)
+		return s, err
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.Join(strings.Fields(text), " "), nil
+}
+
 // readText reads the content of the element whose start tag was read
 // last, up to its end tag, as mode says. It returns the ids of the Values
 // (or plain-texts) its sub elements name.
