@@ -1,0 +1,279 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plumbhq/plumb/policy"
+	"github.com/plumbhq/plumb/result"
+)
+
+// resultCols are the columns results and posture share, after their ids.
+const resultCols = `policy, policy_version, cid, rule, title, category, criticality, status, expected, actual,
+	reason, message, method, scap_result, rtime, refs, remediation`
+
+func scanResult(r scanner) (Result, error) {
+	var x Result
+	var crit int
+	var status, actual, refs string
+	var rtime int64
+	if err := r.Scan(&x.ID, &x.ScanID, &x.JobID, &x.AssetID,
+		&x.Policy, &x.PolicyVersion, &x.CID, &x.Rule, &x.Title, &x.Category, &crit, &status, &x.Expected, &actual,
+		&x.Reason, &x.Message, &x.Method, &x.SCAPResult, &rtime, &refs, &x.Remediation); err != nil {
+		return x, err
+	}
+	x.Criticality = policy.Criticality(crit)
+	x.Status = result.Status(status)
+	x.Time = fromMicros(rtime)
+	var err error
+	if x.Actual, err = fromJSON[string](actual); err != nil {
+		return x, err
+	}
+	if refs != "" && refs != "null" {
+		if err := json.Unmarshal([]byte(refs), &x.References); err != nil {
+			return x, fmt.Errorf("decode stored references: %w", err)
+		}
+	}
+	return x, nil
+}
+
+// CompleteJob records what the worker holding attempt of job found, in one
+// transaction: its results (a result already stored for the job, policy
+// and control is kept, never doubled), the posture (the latest result of
+// each asset, policy and control), the job's end (failed when out.Error
+// is set), the asset's detected technology and seen times, and the scan's
+// end once its last job ends (failed when every job failed). A job no
+// longer running under attempt (its lease was taken over, or its scan
+// cancelled) gets ErrLeaseLost and nothing is stored.
+//
+// The job's scan, asset and id are the store's own: the ScanID, JobID and
+// AssetID of out.Results are ignored. A result with no PolicyVersion gets
+// the latest stored version of its policy; one with no Time gets now.
+func (s *Store) CompleteJob(ctx context.Context, job int64, attempt int, out JobOutcome) error {
+	now := s.now()
+	state := Finished
+	if out.Error != "" {
+		state = Failed
+	}
+	return s.write(ctx, func(t tx) error {
+		var scan, asset int64
+		err := t.QueryRowContext(ctx, `UPDATE jobs SET state = ?, error = ?, finished = ?, lease_until = NULL
+			WHERE id = ? AND state = 'running' AND attempt = ? RETURNING scan_id, asset_id`,
+			state, out.Error, micros(now), job, attempt).Scan(&scan, &asset)
+		if err != nil {
+			if isNoRows(err) {
+				return leaseLost(ctx, t, job, attempt)
+			}
+			return fmt.Errorf("complete job %d: %w", job, err)
+		}
+		if err := s.storeResults(ctx, t, scan, job, asset, now, out.Results); err != nil {
+			return err
+		}
+		if out.Technology != "" || out.Error == "" {
+			q := `UPDATE assets SET technology = CASE WHEN ? <> '' THEN ? ELSE technology END`
+			args := []any{out.Technology, out.Technology}
+			if out.Error == "" {
+				q += `, last_seen = ?, first_seen = COALESCE(first_seen, ?)`
+				args = append(args, micros(now), micros(now))
+			}
+			if _, err := t.ExecContext(ctx, q+` WHERE id = ?`, append(args, asset)...); err != nil {
+				return fmt.Errorf("update asset %d: %w", asset, err)
+			}
+		}
+		return s.finishScan(ctx, t, scan, now)
+	})
+}
+
+// storeResults inserts rs for job and brings the posture up to date.
+func (s *Store) storeResults(ctx context.Context, t tx, scan, job, asset int64, now time.Time, rs []Result) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	versions := map[string]int{}
+	for _, r := range rs {
+		if r.PolicyVersion != 0 {
+			continue
+		}
+		if _, ok := versions[r.Policy]; ok {
+			continue
+		}
+		var v int
+		if err := t.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM policies WHERE id = ?`, r.Policy).Scan(&v); err != nil {
+			return fmt.Errorf("read version of policy %q: %w", r.Policy, err)
+		}
+		versions[r.Policy] = v
+	}
+	const cols = 20
+	const chunk = 200 // 4,000 parameters a statement, well under both databases' limits
+	head := `INSERT INTO results (scan_id, job_id, asset_id, ` + resultCols + `) VALUES `
+	row := "(" + placeholders(cols) + ")"
+	for i := 0; i < len(rs); i += chunk {
+		part := rs[i:min(i+chunk, len(rs))]
+		var q strings.Builder
+		q.WriteString(head)
+		args := make([]any, 0, cols*len(part))
+		for k, r := range part {
+			if k > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(row)
+			v := r.PolicyVersion
+			if v == 0 {
+				v = versions[r.Policy]
+			}
+			rt := r.Time
+			if rt.IsZero() {
+				rt = now
+			}
+			refs := "{}"
+			if len(r.References) > 0 {
+				b, err := json.Marshal(r.References)
+				if err != nil {
+					return fmt.Errorf("encode references of control %d: %w", r.CID, err)
+				}
+				refs = string(b)
+			}
+			args = append(args, scan, job, asset,
+				r.Policy, v, r.CID, r.Rule, r.Title, r.Category, int(r.Criticality), string(r.Status), r.Expected,
+				jsonText(r.Actual), r.Reason, r.Message, r.Method, r.SCAPResult, micros(rt), refs, r.Remediation)
+		}
+		q.WriteString(` ON CONFLICT (job_id, policy, cid) DO NOTHING`)
+		if _, err := t.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("store results of job %d: %w", job, err)
+		}
+	}
+	// The posture keeps, per asset, policy and control, the result with
+	// the latest time; an equal time replaces it (the later scan wins).
+	// A deleted asset gets no posture.
+	_, err := t.ExecContext(ctx, `INSERT INTO posture (asset_id, result_id, scan_id, job_id, `+resultCols+`)
+		SELECT r.asset_id, r.id, r.scan_id, r.job_id, `+prefixed("r.", resultCols)+` FROM results r
+		WHERE r.job_id = ? AND EXISTS (SELECT 1 FROM assets a WHERE a.id = r.asset_id)
+		ON CONFLICT (asset_id, policy, cid) DO UPDATE SET result_id = excluded.result_id, scan_id = excluded.scan_id,
+			job_id = excluded.job_id, `+assignExcluded(resultCols)+`
+		WHERE excluded.rtime >= posture.rtime`, job)
+	if err != nil {
+		return fmt.Errorf("update posture from job %d: %w", job, err)
+	}
+	return nil
+}
+
+// prefixed qualifies every column of a column list.
+func prefixed(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// assignExcluded is "c = excluded.c" for every column of a column list.
+func assignExcluded(cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		c = strings.TrimSpace(c)
+		parts[i] = c + " = excluded." + c
+	}
+	return strings.Join(parts, ", ")
+}
+
+// finishScan ends a queued or running scan whose jobs have all ended.
+func (s *Store) finishScan(ctx context.Context, t tx, scan int64, now time.Time) error {
+	// Locking the scan row makes the last two jobs to finish take turns,
+	// so the second one sees the first and ends the scan.
+	var state string
+	if err := t.QueryRowContext(ctx, `SELECT state FROM scans WHERE id = ?`+s.d.forUpdate(), scan).Scan(&state); err != nil {
+		return fmt.Errorf("read scan %d: %w", scan, err)
+	}
+	if state != Queued && state != Running {
+		return nil
+	}
+	var total, open, failed int
+	if err := t.QueryRowContext(ctx, `SELECT COUNT(*),
+		COALESCE(SUM(CASE WHEN state IN ('queued', 'running') THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0)
+		FROM jobs WHERE scan_id = ?`, scan).Scan(&total, &open, &failed); err != nil {
+		return fmt.Errorf("count jobs of scan %d: %w", scan, err)
+	}
+	if open > 0 {
+		return nil
+	}
+	end := Finished
+	if total > 0 && failed == total {
+		end = Failed
+	}
+	if _, err := t.ExecContext(ctx, `UPDATE scans SET state = ?, finished = ?, started = COALESCE(started, ?) WHERE id = ?`,
+		end, micros(now), micros(now), scan); err != nil {
+		return fmt.Errorf("finish scan %d: %w", scan, err)
+	}
+	return nil
+}
+
+// resultWhere is the filter shared by ListResults and Posture; idCol is the
+// column the page runs over.
+func resultWhere(f ResultFilter, idCol string) where {
+	var w where
+	w.add(idCol+" > ?", f.After)
+	if f.Scan != 0 {
+		w.add("r.scan_id = ?", f.Scan)
+	}
+	if f.Asset != 0 {
+		w.add("r.asset_id = ?", f.Asset)
+	}
+	if f.Group != 0 {
+		w.add(inGroup("r.asset_id"), f.Group, f.Group, f.Group)
+	}
+	if f.Policy != "" {
+		w.add("r.policy = ?", f.Policy)
+	}
+	if f.Technology != "" {
+		w.add("EXISTS (SELECT 1 FROM assets a WHERE a.id = r.asset_id AND a.technology = ?)", f.Technology)
+	}
+	if f.Status != "" {
+		w.add("r.status = ?", f.Status)
+	}
+	if f.CID != 0 {
+		w.add("r.cid = ?", f.CID)
+	}
+	if f.Criticality != 0 {
+		w.add("r.criticality >= ?", f.Criticality)
+	}
+	return w
+}
+
+// ListResults returns one page of stored results that match f, by id:
+// the full history, every scan's results.
+func (s *Store) ListResults(ctx context.Context, f ResultFilter) ([]Result, error) {
+	if f.Group != 0 {
+		if err := s.groupExists(ctx, f.Group); err != nil {
+			return nil, err
+		}
+	}
+	w := resultWhere(f, "r.id")
+	out, err := queryAll(ctx, s.read(), `SELECT r.id, r.scan_id, r.job_id, r.asset_id, `+prefixed("r.", resultCols)+
+		` FROM results r`+w.String()+` ORDER BY r.id LIMIT ?`, append(w.args, f.limit()), scanResult)
+	if err != nil {
+		return nil, fmt.Errorf("list results: %w", err)
+	}
+	return out, nil
+}
+
+// Posture returns one page of the current posture that matches f: the
+// latest result of every asset, policy and control, ordered (and paged)
+// by the id of that result, which is the ID each Result carries.
+func (s *Store) Posture(ctx context.Context, f ResultFilter) ([]Result, error) {
+	if f.Group != 0 {
+		if err := s.groupExists(ctx, f.Group); err != nil {
+			return nil, err
+		}
+	}
+	w := resultWhere(f, "r.result_id")
+	out, err := queryAll(ctx, s.read(), `SELECT r.result_id, r.scan_id, r.job_id, r.asset_id, `+prefixed("r.", resultCols)+
+		` FROM posture r`+w.String()+` ORDER BY r.result_id LIMIT ?`, append(w.args, f.limit()), scanResult)
+	if err != nil {
+		return nil, fmt.Errorf("read posture: %w", err)
+	}
+	return out, nil
+}
