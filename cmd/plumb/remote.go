@@ -138,9 +138,8 @@ func remoteError(err error, server string) error {
 	if errors.As(err, &h) {
 		return err
 	}
-	var ne net.Error
 	var oe *net.OpError
-	if errors.As(err, &oe) || errors.As(err, &ne) && !ne.Timeout() {
+	if errors.As(err, &oe) && oe.Op == "dial" {
 		return &remoteErr{msg: fmt.Sprintf("cannot reach the Plumb server at %s (is plumb server running? set --server or PLUMB_SERVER): %v", server, err), err: err}
 	}
 	return err

@@ -36,7 +36,7 @@ type scanTargetFlags struct {
 
 func (f *scanTargetFlags) addFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.name, "name", "", "a `NAME` for the scan")
+	fl.StringVar(&f.name, "name", "", "a `NAME` for the scan (schedules default to every-DURATION)")
 	fl.StringArrayVarP(&f.policies, "policy", "p", nil, "policy `ID` to evaluate (repeatable; default: the policies assigned to the groups)")
 	fl.StringArrayVar(&f.assets, "asset", nil, "scan the asset `ID or NAME` (repeatable)")
 	fl.StringArrayVar(&f.groups, "group", nil, "scan every asset of the group `ID or NAME` (repeatable)")
@@ -313,7 +313,7 @@ func scheduleTable(w io.Writer, ss []store.Schedule) error {
 	tw := table(w)
 	fmt.Fprintln(tw, "ID\tNAME\tEVERY\tNEXT\tPOLICIES\tASSETS\tGROUPS\tCREATED BY")
 	for _, s := range ss {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, cell(s.Name), s.Every, tcell(s.Next),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, cell(s.Name), shortDuration(s.Every), tcell(s.Next),
 			joinCell(s.Policies), idsCell(s.Assets), idsCell(s.Groups), cell(s.CreatedBy))
 	}
 	return tw.Flush()
@@ -349,6 +349,9 @@ func newScanScheduleCommand() *cobra.Command {
 				if in.ScanInput, err = f.input(ctx, c); err != nil {
 					return err
 				}
+				if in.Name == "" {
+					in.Name = "every-" + shortDuration(every)
+				}
 				s, err := c.CreateSchedule(ctx, in)
 				if err != nil {
 					return err
@@ -362,6 +365,18 @@ func newScanScheduleCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&every, "every", 0, "launch the scan every `DURATION` (at least 1m, e.g. 24h)")
 	cmd.Flags().StringVar(&start, "start", "", "first launch at `TIME` (RFC 3339; default now)")
 	return cmd
+}
+
+// shortDuration spells d without zero units: 24h, 1h30m, 90s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func newScanSchedulesCommand() *cobra.Command {
