@@ -7,6 +7,7 @@ package policy
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -53,6 +54,16 @@ func (c *Criticality) UnmarshalText(b []byte) error {
 	}
 	*c = v
 	return nil
+}
+
+// UnmarshalJSON takes a name or a number 1..5, as ParseCriticality does,
+// whether the number is written as a JSON number or a string.
+func (c *Criticality) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if uq, err := strconv.Unquote(s); err == nil {
+		s = uq
+	}
+	return c.UnmarshalText([]byte(s))
 }
 
 // Method says how a control's data can be collected.

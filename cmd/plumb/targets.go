@@ -152,7 +152,7 @@ func scanHost(ctx context.Context, spec targetSpec, runs []engine.Run, sr *scapR
 			return hostResult{err: ctx.Err()}
 		}
 		log.Warn("cannot scan", "target", spec.name, "err", err)
-		t = &unscannable{name: spec.name, err: err}
+		t = target.Failed(spec.name, err)
 	}
 	defer t.Close()
 	eng := &engine.Engine{Concurrency: o.objectConcurrency, Logger: log, Progress: prog.update}
@@ -174,35 +174,6 @@ func scanHost(ctx context.Context, spec targetSpec, runs []engine.Run, sr *scapR
 	host.Stats.Seconds = time.Since(start).Seconds()
 	return hostResult{host: host}
 }
-
-// unscannable stands for a target that could not be opened: every call
-// returns the error, so the engine reports every control Error with the
-// host's reason (unreachable, auth_failed, host_key_mismatch, timeout).
-type unscannable struct {
-	name string
-	err  error
-}
-
-func (u *unscannable) Name() string                                { return u.name }
-func (u *unscannable) Facts(context.Context) (target.Facts, error) { return target.Facts{}, u.err }
-func (u *unscannable) Stat(context.Context, string) (target.FileInfo, error) {
-	return target.FileInfo{}, u.err
-}
-func (u *unscannable) Lstat(context.Context, string) (target.FileInfo, error) {
-	return target.FileInfo{}, u.err
-}
-func (u *unscannable) ReadFile(context.Context, string, int64) ([]byte, error) { return nil, u.err }
-func (u *unscannable) ReadDir(context.Context, string) ([]target.FileInfo, error) {
-	return nil, u.err
-}
-func (u *unscannable) Readlink(context.Context, string) (string, error) { return "", u.err }
-func (u *unscannable) Walk(context.Context, target.WalkOptions, target.WalkFunc) error {
-	return u.err
-}
-func (u *unscannable) Run(context.Context, []string, int64) (target.CmdResult, error) {
-	return target.CmdResult{}, u.err
-}
-func (u *unscannable) Close() error { return nil }
 
 // hostExitError decides the exit code contribution of failed hosts:
 // unreachable, timed out or untrusted hosts always make the scan exit 3;
