@@ -55,7 +55,18 @@ func (f *fakeProber) Collect(ctx context.Context, obj *Object) (Collected, error
 	if obj.Filter != nil && !f.ignoreFilter {
 		var kept []Item
 		for _, it := range c.Items {
-			ok, err := obj.Filter(it)
+			// With FilterEntities, ask about those entities alone, as
+			// the file probes do.
+			ask := it
+			if obj.FilterEntities != nil {
+				ask = Item{Status: it.Status}
+				for _, e := range it.Entities {
+					if slices.Contains(obj.FilterEntities, e.Name) {
+						ask.Entities = append(ask.Entities, e)
+					}
+				}
+			}
+			ok, err := obj.Filter(ask)
 			if err != nil {
 				return Collected{}, err
 			}
@@ -521,6 +532,9 @@ func TestFilters(t *testing.T) {
 		}
 		if r, _ := e.test(t.Context(), "all"); r.Result != False || r.Flag != FlagDoesNotExist {
 			t.Errorf("everything filtered out: %s %s", r.Result, r.Flag)
+		}
+		if got := p.seen["oex"].FilterEntities; !slices.Equal(got, []string{"subexpression"}) {
+			t.Errorf("FilterEntities %q, want the state's entity", got)
 		}
 	}
 }

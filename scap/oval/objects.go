@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -117,6 +118,16 @@ func (e *Evaluator) build(ctx context.Context, id string) (*built, error) {
 			}
 			filters, bg := o.Filters, context.WithoutCancel(ctx)
 			obj.Filter = func(it Item) (bool, error) { return e.keep(bg, filters, it) }
+			obj.FilterEntities = []string{}
+			for _, f := range o.Filters {
+				if s := e.defs.States[f.StateRef]; s != nil {
+					for _, en := range s.Entities {
+						if !slices.Contains(obj.FilterEntities, en.Name) {
+							obj.FilterEntities = append(obj.FilterEntities, en.Name)
+						}
+					}
+				}
+			}
 		}
 		return &built{obj: obj}, nil
 	})

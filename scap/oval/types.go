@@ -42,6 +42,12 @@ type Object struct {
 	// <filter> elements). Probes call it as they find items, so that a
 	// whole-file-system object holds only the items that match.
 	Filter func(Item) (bool, error)
+	// FilterEntities names the item entities Filter reads (those its
+	// states compare), or is nil when that is not known. Filter's answer
+	// about an item depends on these entities alone, so a probe may ask
+	// it about an item built with only them and build the rest for the
+	// items kept.
+	FilterEntities []string
 }
 
 // Entity returns the first entity called name.

@@ -21,8 +21,8 @@ func (p *Prober) setupSink(ctx context.Context, s *fileSpec) error {
 			if dir {
 				key += "\x00dir"
 			}
-			s.res.addBuilt(func(dst []oval.ItemEntity) []oval.ItemEntity {
-				return appendFileItem(dst, n.label, n.lst, dir)
+			s.res.addBuilt(func(dst []oval.ItemEntity, only []string) []oval.ItemEntity {
+				return appendFileItem(dst, n.label, n.lst, dir, only)
 			}, key)
 		}
 		return nil

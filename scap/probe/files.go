@@ -598,43 +598,95 @@ func (p *Prober) forEach(ctx context.Context, specs []*fileSpec, fn func(*fileSp
 	wg.Wait()
 }
 
-// appendFileItem appends the file_item entities of an entry, from its lstat (a symlink is
-// reported as "symbolic link" even when the search followed it, as
-// oscap's lstat does). A directory reported for a nil filename has an
-// empty filename and no filepath.
-func appendFileItem(ents []oval.ItemEntity, label string, fi target.FileInfo, dir bool) []oval.ItemEntity {
-	if dir {
-		ents = append(ents, strEnt("path", label), strEnt("filename", ""))
-	} else {
-		d, name := splitPath(label)
-		ents = append(ents, strEnt("filepath", label), strEnt("path", d), strEnt("filename", name))
+// fileItemEntities are the entities of a file_item, in the order
+// appendFileItem gives them.
+var fileItemEntities = []string{"filepath", "path", "filename", "type", "group_id", "user_id",
+	"a_time", "c_time", "m_time", "size", "suid", "sgid", "sticky",
+	"uread", "uwrite", "uexec", "gread", "gwrite", "gexec", "oread", "owrite", "oexec",
+	"has_extended_acl"}
+
+// appendFileItem appends the file_item entities of an entry, from its
+// lstat (a symlink is reported as "symbolic link" even when the search
+// followed it, as oscap's lstat does). A directory reported for a nil
+// filename has an empty filename and no filepath. With only not nil, it
+// appends just the entities only names.
+func appendFileItem(ents []oval.ItemEntity, label string, fi target.FileInfo, dir bool, only []string) []oval.ItemEntity {
+	names := fileItemEntities
+	if only != nil {
+		names = only
 	}
-	m := fi.Mode
-	ents = append(ents,
-		strEnt("type", fileType(m)),
-		uintEnt("group_id", uint64(fi.GID)),
-		uintEnt("user_id", uint64(fi.UID)),
-		// target.FileInfo carries no access or change time.
-		missingEnt("a_time", "int", oval.StatusNotCollected),
-		missingEnt("c_time", "int", oval.StatusNotCollected),
-		intEnt("m_time", fi.ModTime.Unix()),
-		intEnt("size", fi.Size),
-		boolEnt("suid", m&fs.ModeSetuid != 0),
-		boolEnt("sgid", m&fs.ModeSetgid != 0),
-		boolEnt("sticky", m&fs.ModeSticky != 0),
-		boolEnt("uread", m&0o400 != 0),
-		boolEnt("uwrite", m&0o200 != 0),
-		boolEnt("uexec", m&0o100 != 0),
-		boolEnt("gread", m&0o040 != 0),
-		boolEnt("gwrite", m&0o020 != 0),
-		boolEnt("gexec", m&0o010 != 0),
-		boolEnt("oread", m&0o004 != 0),
-		boolEnt("owrite", m&0o002 != 0),
-		boolEnt("oexec", m&0o001 != 0),
-		// ACLs are not visible through target.Target.
-		missingEnt("has_extended_acl", "boolean", oval.StatusNotCollected),
-	)
+	for _, name := range names {
+		if e, ok := fileEntity(name, label, fi, dir); ok {
+			ents = append(ents, e)
+		}
+	}
 	return ents
+}
+
+// fileEntity returns the file_item entity called name of an entry (see
+// appendFileItem), or false when the item has none of that name.
+func fileEntity(name, label string, fi target.FileInfo, dir bool) (oval.ItemEntity, bool) {
+	m := fi.Mode
+	switch name {
+	case "filepath":
+		if dir {
+			return oval.ItemEntity{}, false
+		}
+		return strEnt("filepath", label), true
+	case "path":
+		if dir {
+			return strEnt("path", label), true
+		}
+		d, _ := splitPath(label)
+		return strEnt("path", d), true
+	case "filename":
+		if dir {
+			return strEnt("filename", ""), true
+		}
+		_, n := splitPath(label)
+		return strEnt("filename", n), true
+	case "type":
+		return strEnt("type", fileType(m)), true
+	case "group_id":
+		return uintEnt("group_id", uint64(fi.GID)), true
+	case "user_id":
+		return uintEnt("user_id", uint64(fi.UID)), true
+	case "a_time", "c_time":
+		// target.FileInfo carries no access or change time.
+		return missingEnt(name, "int", oval.StatusNotCollected), true
+	case "m_time":
+		return intEnt("m_time", fi.ModTime.Unix()), true
+	case "size":
+		return intEnt("size", fi.Size), true
+	case "suid":
+		return boolEnt("suid", m&fs.ModeSetuid != 0), true
+	case "sgid":
+		return boolEnt("sgid", m&fs.ModeSetgid != 0), true
+	case "sticky":
+		return boolEnt("sticky", m&fs.ModeSticky != 0), true
+	case "uread":
+		return boolEnt("uread", m&0o400 != 0), true
+	case "uwrite":
+		return boolEnt("uwrite", m&0o200 != 0), true
+	case "uexec":
+		return boolEnt("uexec", m&0o100 != 0), true
+	case "gread":
+		return boolEnt("gread", m&0o040 != 0), true
+	case "gwrite":
+		return boolEnt("gwrite", m&0o020 != 0), true
+	case "gexec":
+		return boolEnt("gexec", m&0o010 != 0), true
+	case "oread":
+		return boolEnt("oread", m&0o004 != 0), true
+	case "owrite":
+		return boolEnt("owrite", m&0o002 != 0), true
+	case "oexec":
+		return boolEnt("oexec", m&0o001 != 0), true
+	case "has_extended_acl":
+		// ACLs are not visible through target.Target.
+		return missingEnt("has_extended_acl", "boolean", oval.StatusNotCollected), true
+	}
+	return oval.ItemEntity{}, false
 }
 
 // fileType names a file type as the OVAL file_item does.

@@ -260,6 +260,56 @@ func TestFilterCalledDuringWalk(t *testing.T) {
 	}
 }
 
+// TestFilterEntities checks that an object naming the entities its
+// filter reads keeps the same items, each whole, while the filter sees
+// only those entities.
+func TestFilterEntities(t *testing.T) {
+	root := newRoot(t, fsTree())
+	filter := func(it oval.Item) (bool, error) {
+		e, _ := entity(it, "suid")
+		o, _ := entity(it, "oexec")
+		return e.Value == "true" || o.Value == "false", nil
+	}
+	mk := func(only []string, seen *[]int) *oval.Object {
+		o := object("file_object", down("-1", "directories", "local"), ent("path", "", "/"), ent("filename", "pattern match", "^.*$"))
+		o.Filter = func(it oval.Item) (bool, error) {
+			*seen = append(*seen, len(it.Entities))
+			return filter(it)
+		}
+		o.FilterEntities = only
+		return o
+	}
+	var wholeSeen, lazySeen []int
+	whole := collect(t, New(root, Options{}), mk(nil, &wholeSeen))
+	lazy := collect(t, New(root, Options{}), mk([]string{"suid", "oexec", "no_such_entity"}, &lazySeen))
+	if !slices.Equal(vals(whole, "filepath"), vals(lazy, "filepath")) || len(whole.Items) == 0 {
+		t.Fatalf("kept %q with FilterEntities, %q without", vals(lazy, "filepath"), vals(whole, "filepath"))
+	}
+	for i := range whole.Items {
+		if !slices.Equal(whole.Items[i].Entities, lazy.Items[i].Entities) {
+			t.Errorf("item %d: %v with FilterEntities, %v without", i, lazy.Items[i].Entities, whole.Items[i].Entities)
+		}
+	}
+	if len(lazySeen) != len(wholeSeen) || slices.Max(lazySeen) != 2 {
+		t.Errorf("the filter saw items of %v entities with FilterEntities (%d calls, %d without)", slices.Max(lazySeen), len(lazySeen), len(wholeSeen))
+	}
+	// Every entity built alone is the one of the whole item.
+	for _, dir := range []bool{false, true} {
+		fi, err := root.Lstat(context.Background(), "/usr/bin/su")
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := appendFileItem(nil, "/usr/bin/su", fi, dir, nil)
+		var each []oval.ItemEntity
+		for _, name := range fileItemEntities {
+			each = appendFileItem(each, "/usr/bin/su", fi, dir, []string{name})
+		}
+		if !slices.Equal(all, each) {
+			t.Errorf("dir %v: entities built one by one %v, whole %v", dir, each, all)
+		}
+	}
+}
+
 // walkFlag marks when a walk is running.
 type walkFlag struct {
 	target.Target

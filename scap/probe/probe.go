@@ -379,6 +379,11 @@ func newResult(obj *oval.Object) *result { return &result{obj: obj} }
 // already kept under that key (oscap reports a path once however it was
 // reached). A borrowed item's entities are copied when it is kept.
 func (r *result) add(it oval.Item, dedup string, borrowed ...bool) {
+	r.keep(it, dedup, len(borrowed) > 0 && borrowed[0], false)
+}
+
+// keep is add; filtered says the item has passed the filter already.
+func (r *result) keep(it oval.Item, dedup string, borrowed, filtered bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err != nil {
@@ -392,25 +397,34 @@ func (r *result) add(it oval.Item, dedup string, borrowed ...bool) {
 			r.seen = map[string]bool{}
 		}
 	}
-	if f := r.obj.Filter; f != nil {
-		ok, err := f(it)
-		if err != nil {
-			r.err = fmt.Errorf("filter: %w", err)
-			return
-		}
-		if !ok {
-			// Not remembered: a rejected duplicate is rejected again, and
-			// a whole-tree search must not keep a key per entry.
-			return
-		}
+	if !filtered && !r.filterLocked(it) {
+		return
 	}
 	if dedup != "" {
 		r.seen[dedup] = true
 	}
-	if len(borrowed) > 0 && borrowed[0] {
+	if borrowed {
 		it.Entities = slices.Clone(it.Entities)
 	}
 	r.items = append(r.items, it)
+}
+
+// filterLocked applies the object's filter to it, with r.mu held; an
+// error fails the object.
+func (r *result) filterLocked(it oval.Item) bool {
+	f := r.obj.Filter
+	if f == nil {
+		return true
+	}
+	ok, err := f(it)
+	if err != nil {
+		r.err = fmt.Errorf("filter: %w", err)
+		return false
+	}
+	// A rejected item is not remembered: a rejected duplicate is
+	// rejected again, and a whole-tree search must not keep a key per
+	// entry.
+	return ok
 }
 
 // scratch holds entity buffers for items built only to be filtered: in a
@@ -421,7 +435,12 @@ var scratch = sync.Pool{New: func() any { b := make([]oval.ItemEntity, 0, 32); r
 // addBuilt is add for an item built by build into a reused buffer: the
 // filter sees the buffer (it must not keep the item it is given, only
 // answer), and only a kept item is copied.
-func (r *result) addBuilt(build func([]oval.ItemEntity) []oval.ItemEntity, dedup string) {
+//
+// build appends the item's entities to its first argument: all of them,
+// or when its second argument is not nil only those it names (the
+// entities the object's filter reads, Object.FilterEntities), so that an
+// item the filter rejects is never built whole.
+func (r *result) addBuilt(build func(dst []oval.ItemEntity, only []string) []oval.ItemEntity, dedup string) {
 	r.mu.Lock()
 	if r.err != nil || (dedup != "" && r.seen[dedup]) {
 		r.mu.Unlock()
@@ -429,10 +448,22 @@ func (r *result) addBuilt(build func([]oval.ItemEntity) []oval.ItemEntity, dedup
 	}
 	r.mu.Unlock()
 	bp := scratch.Get().(*[]oval.ItemEntity)
-	ents := build((*bp)[:0])
-	r.add(oval.Item{Entities: ents}, dedup, true)
+	defer func() { scratch.Put(bp) }()
+	filtered := false
+	if only := r.obj.FilterEntities; r.obj.Filter != nil && only != nil {
+		ents := build((*bp)[:0], only)
+		*bp = ents[:0]
+		r.mu.Lock()
+		ok := r.err == nil && r.filterLocked(oval.Item{Entities: ents})
+		r.mu.Unlock()
+		if !ok {
+			return
+		}
+		filtered = true
+	}
+	ents := build((*bp)[:0], nil)
 	*bp = ents[:0]
-	scratch.Put(bp)
+	r.keep(oval.Item{Entities: ents}, dedup, true, filtered)
 }
 
 func (r *result) fail(err error) {
