@@ -118,15 +118,6 @@ func (p *proc) kill() {
 	<-p.done
 }
 
-func (p *proc) stop() {
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		p.kill()
-	}
-}
-
 func (p *proc) waitURL(t *testing.T) string {
 	t.Helper()
 	select {
