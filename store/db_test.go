@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +19,10 @@ import (
 
 func TestSQLite(t *testing.T) { testStore(t, openSQLite) }
 
-func TestPostgres(t *testing.T) { testStore(t, openPostgres) }
+func TestPostgres(t *testing.T) {
+	postgresAdmin(t) // skip (or fail in CI) once, not per subtest
+	testStore(t, openPostgres)
+}
 
 func openSQLite(t testing.TB) *Store {
 	t.Helper()
@@ -50,7 +54,11 @@ func postgresAdmin(t testing.TB) (*sql.DB, string) {
 		if db != nil {
 			db.Close()
 		}
-		msg := "PostgreSQL at " + dsn + " (set PLUMB_TEST_POSTGRES) is unreachable: " + err.Error()
+		shown := dsn
+		if u, perr := url.Parse(dsn); perr == nil {
+			shown = u.Redacted()
+		}
+		msg := "PostgreSQL at " + shown + " (set PLUMB_TEST_POSTGRES) is unreachable: " + err.Error()
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
@@ -120,4 +128,59 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
+}
+
+func TestOpenSQLiteForms(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, dsn string
+		wal       bool
+	}{
+		{"bare path", filepath.Join(dir, "a.db"), true},
+		{"sqlite: prefix", "sqlite:" + filepath.Join(dir, "b.db"), true},
+		{"missing directories", filepath.Join(dir, "x", "y", "c.db"), true},
+		{"in memory", ":memory:", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(context.Background(), tt.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if s.Driver() != "sqlite" {
+				t.Fatalf("Driver() = %q", s.Driver())
+			}
+			if _, err := s.CreateAsset(context.Background(), Asset{Name: "a"}, "x"); err != nil {
+				t.Fatal(err)
+			}
+			if as, err := s.ListAssets(context.Background(), AssetFilter{}); err != nil || len(as) != 1 {
+				t.Fatalf("ListAssets = %v, %v", as, err)
+			}
+			if !tt.wal {
+				return
+			}
+			var mode string
+			var fk, busy int
+			if err := s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+				t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+			}
+			if err := s.db.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+				t.Fatalf("foreign_keys = %d, %v", fk, err)
+			}
+			if err := s.rdb.QueryRow(`PRAGMA busy_timeout`).Scan(&busy); err != nil || busy < 5000 {
+				t.Fatalf("busy_timeout = %d, %v", busy, err)
+			}
+			fi, err := os.Stat(strings.TrimPrefix(tt.dsn, "sqlite:"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Fatalf("database file mode %v, want 0600: it holds sealed credentials", fi.Mode().Perm())
+			}
+		})
+	}
+	if _, err := Open(context.Background(), "sqlite:"); err == nil {
+		t.Fatal("an empty path opened")
+	}
 }

@@ -30,12 +30,13 @@ func (w *where) String() string {
 
 // inGroup is the condition "the asset whose id is col belongs to group ?":
 // a static member, or (when the group has match tags) an asset carrying
-// every one of them. It takes the group id three times.
+// every one of them. The set is computed once, not per row. It takes the
+// group id three times.
 func inGroup(col string) string {
-	return `(` + col + ` IN (SELECT gm.asset_id FROM group_members gm WHERE gm.group_id = ?)
-	OR (EXISTS (SELECT 1 FROM group_tags g1 WHERE g1.group_id = ?)
-		AND NOT EXISTS (SELECT 1 FROM group_tags g2 WHERE g2.group_id = ?
-			AND NOT EXISTS (SELECT 1 FROM asset_tags t2 WHERE t2.asset_id = ` + col + ` AND t2.tag_id = g2.tag_id))))`
+	return col + ` IN (SELECT gm.asset_id FROM group_members gm WHERE gm.group_id = ?
+	UNION
+	SELECT at.asset_id FROM asset_tags at JOIN group_tags gt ON gt.tag_id = at.tag_id AND gt.group_id = ?
+	GROUP BY at.asset_id HAVING COUNT(*) = (SELECT COUNT(*) FROM group_tags g2 WHERE g2.group_id = ?))`
 }
 
 // placeholders is "?, ?, ?" for n values.

@@ -147,10 +147,12 @@ func (s *Store) storeResults(ctx context.Context, t tx, scan, job, asset int64, 
 	}
 	// The posture keeps, per asset, policy and control, the result with
 	// the latest time; an equal time replaces it (the later scan wins).
-	// A deleted asset gets no posture.
+	// A deleted asset gets no posture. Rows are written in key order, so
+	// two jobs of one asset lock them in the same order (no deadlock).
 	_, err := t.ExecContext(ctx, `INSERT INTO posture (asset_id, result_id, scan_id, job_id, `+resultCols+`)
 		SELECT r.asset_id, r.id, r.scan_id, r.job_id, `+prefixed("r.", resultCols)+` FROM results r
 		WHERE r.job_id = ? AND EXISTS (SELECT 1 FROM assets a WHERE a.id = r.asset_id)
+		ORDER BY r.policy, r.cid
 		ON CONFLICT (asset_id, policy, cid) DO UPDATE SET result_id = excluded.result_id, scan_id = excluded.scan_id,
 			job_id = excluded.job_id, `+assignExcluded(resultCols)+`
 		WHERE excluded.rtime >= posture.rtime`, job)

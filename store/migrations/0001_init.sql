@@ -191,6 +191,7 @@ CREATE TABLE posture (
 );
 CREATE INDEX posture_result ON posture (result_id);
 CREATE INDEX posture_policy ON posture (policy, result_id);
+CREATE INDEX posture_cid ON posture (cid, result_id);
 
 CREATE TABLE tokens (
 	id @ID@,
