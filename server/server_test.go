@@ -437,3 +437,43 @@ func TestJobProtocol(t *testing.T) {
 		t.Errorf("asset after scan: %+v", a)
 	}
 }
+
+// TestSchedules: a schedule answers its period as a duration string and
+// launches one scan per due period, following its group's members.
+func TestSchedules(t *testing.T) {
+	e := newEnv(t)
+	var a store.Asset
+	e.must("admin", "POST", "/v1/assets", api.AssetInput{Name: "h1", Addresses: []string{"10.1.0.1"}, Tags: []string{"nightly"}}, 201, &a)
+	e.must("admin", "POST", "/v1/policies/import", api.PolicyImport{IDs: []string{"plumb-linux-l1"}}, 200, nil)
+	var g store.Group
+	e.must("admin", "POST", "/v1/groups", api.GroupInput{Name: "nightly", MatchTags: []string{"nightly"}, Policies: []string{"plumb-linux-l1"}}, 201, &g)
+	status, data := e.do("admin", "POST", "/v1/schedules", api.ScheduleInput{ScanInput: api.ScanInput{Name: "n"}, Every: "24h"})
+	if status != 400 || problemOf(t, data).Field != "assets" {
+		t.Fatalf("schedule without targets: %d %s", status, data)
+	}
+	var raw map[string]any
+	e.must("operator", "POST", "/v1/schedules", api.ScheduleInput{ScanInput: api.ScanInput{Name: "nightly", Groups: []int64{g.ID}}, Every: "24h"}, 201, &raw)
+	if raw["every"] != "24h0m0s" {
+		t.Errorf("every = %v, want \"24h0m0s\"", raw["every"])
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.srv.tick = 10 * time.Millisecond
+	done := make(chan struct{})
+	go func() { e.srv.RunScheduler(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	var scans api.List[store.Scan]
+	for time.Now().Before(deadline) {
+		e.must("auditor", "GET", "/v1/scans", nil, 200, &scans)
+		if len(scans.Items) > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // more ticks: the period must not launch twice
+	cancel()
+	<-done
+	e.must("auditor", "GET", "/v1/scans", nil, 200, &scans)
+	if len(scans.Items) != 1 || scans.Items[0].Jobs != 1 || scans.Items[0].CreatedBy != "scheduler" || !slices.Equal(scans.Items[0].Policies, []string{"plumb-linux-l1"}) {
+		t.Errorf("scans launched: %+v", scans.Items)
+	}
+}

@@ -9,7 +9,9 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/plumbhq/plumb/result"
@@ -185,6 +187,35 @@ type Schedule struct {
 	Next         time.Time     `json:"next"`
 	CreatedBy    string        `json:"created_by"`
 	Created      time.Time     `json:"created"`
+}
+
+// MarshalJSON writes Every as a Go duration string ("24h0m0s"), the
+// form the API takes it in.
+func (s Schedule) MarshalJSON() ([]byte, error) {
+	type plain Schedule
+	return json.Marshal(struct {
+		plain
+		Every string `json:"every"`
+	}{plain(s), s.Every.String()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Schedule) UnmarshalJSON(b []byte) error {
+	type plain Schedule
+	var v struct {
+		*plain
+		Every string `json:"every"`
+	}
+	v.plain = (*plain)(s)
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(v.Every)
+	if err != nil {
+		return fmt.Errorf("every: %w", err)
+	}
+	s.Every = d
+	return nil
 }
 
 // Result is one stored control result: which scan, job, asset and policy
