@@ -2,7 +2,10 @@ package oval
 
 import (
 	"errors"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -175,5 +178,47 @@ func TestPatterns(t *testing.T) {
 	}
 	if _, err := re.MatchString(strings.Repeat("a", 40) + "c"); !errors.Is(err, ErrRegexTimeout) {
 		t.Errorf("err = %v, want ErrRegexTimeout", err)
+	}
+	// The match-everything patterns answer without the regexp, as it
+	// would.
+	for _, expr := range []string{".*", "^.*", ".*$", "^.*$"} {
+		re, err := p.Compile(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{"", "name", "a\nb", "\n", "end\n", "é\x00"} {
+			got, err := re.MatchString(s)
+			if want := regexp.MustCompile(expr).MatchString(s); got != want || err != nil {
+				t.Errorf("%q on %q: %v %v, want %v", expr, s, got, err, want)
+			}
+		}
+	}
+}
+
+// TestPatternsConcurrent compiles patterns from many goroutines: each
+// pattern is compiled once and every caller gets it.
+func TestPatternsConcurrent(t *testing.T) {
+	p := &Patterns{}
+	exprs := []string{`^a+$`, `b(?=c)`, `[0-9]+`, `(`}
+	got := make([][]*Pattern, 8)
+	var wg sync.WaitGroup
+	for g := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, e := range exprs {
+				re, _ := p.Compile(e)
+				got[g] = append(got[g], re)
+			}
+		}()
+	}
+	wg.Wait()
+	for g := range got {
+		if !slices.Equal(got[g], got[0]) {
+			t.Errorf("goroutine %d got other compiled patterns", g)
+		}
+	}
+	if got[0][3] != nil || got[0][0] == nil {
+		t.Errorf("compiled %v", got[0])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,12 +25,13 @@ type Patterns struct {
 	Timeout time.Duration
 
 	mu sync.Mutex
-	m  map[string]patternEntry
+	m  map[string]*patternEntry
 }
 
 type patternEntry struct {
-	p   *Pattern
-	err error
+	once sync.Once
+	p    *Pattern
+	err  error
 }
 
 // Pattern is a compiled pattern.
@@ -37,26 +39,38 @@ type Pattern struct {
 	expr string
 	re   *regexp.Regexp
 	bt   *regexp2.Regexp
+	// any is set for a pattern every string matches (".*"); oneLine
+	// for "^.*$", which every string without a newline matches.
+	any, oneLine bool
 }
 
-// Compile returns the compiled pattern for expr.
+// Compile returns the compiled pattern for expr. Different patterns
+// compile concurrently; callers of the same one wait for the first.
 func (ps *Patterns) Compile(expr string) (*Pattern, error) {
 	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	if e, ok := ps.m[expr]; ok {
-		return e.p, e.err
+	e := ps.m[expr]
+	if e == nil {
+		if ps.m == nil {
+			ps.m = map[string]*patternEntry{}
+		}
+		e = &patternEntry{}
+		ps.m[expr] = e
 	}
-	if ps.m == nil {
-		ps.m = map[string]patternEntry{}
-	}
-	p, err := compile(expr, ps.Timeout)
-	ps.m[expr] = patternEntry{p, err}
-	return p, err
+	ps.mu.Unlock()
+	e.once.Do(func() { e.p, e.err = compile(expr, ps.Timeout) })
+	return e.p, e.err
 }
 
 func compile(expr string, timeout time.Duration) (*Pattern, error) {
 	if re, err := regexp.Compile(expr); err == nil {
-		return &Pattern{expr: expr, re: re}, nil
+		p := &Pattern{expr: expr, re: re}
+		switch expr {
+		case ".*", "^.*", ".*$":
+			p.any = true
+		case "^.*$":
+			p.oneLine = true
+		}
+		return p, nil
 	}
 	bt, err := regexp2.Compile(expr)
 	if err != nil {
@@ -74,6 +88,12 @@ func (p *Pattern) String() string { return p.expr }
 
 // MatchString reports whether s contains a match.
 func (p *Pattern) MatchString(s string) (bool, error) {
+	switch {
+	case p.any:
+		return true, nil
+	case p.oneLine:
+		return !strings.Contains(s, "\n"), nil
+	}
 	if p.re != nil {
 		return p.re.MatchString(s), nil
 	}
