@@ -29,6 +29,30 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
 fi
 
+# PostgreSQL for the server store's tests: $PLUMB_TEST_POSTGRES, by default
+# the local server on 127.0.0.1:5432 (user postgres, trust authentication).
+# Installed and started here when it is the default and not running.
+pg_up() { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; }
+if [ -z "${PLUMB_TEST_POSTGRES:-}" ] && ! pg_up; then
+  if [ "$(id -u)" = 0 ]; then
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+      echo "test.sh: installing postgresql"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+      v=$(ls /etc/postgresql | head -n 1)
+      # Trust local TCP connections, as the tests' default DSN expects.
+      sed -i 's/^\(host[[:space:]]\+all[[:space:]]\+all[[:space:]]\+127.0.0.1\/32[[:space:]]\+\).*/\1trust/' "/etc/postgresql/$v/main/pg_hba.conf"
+    fi
+    echo "test.sh: starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+    for _ in $(seq 30); do pg_up && break; sleep 1; done
+  fi
+  if ! pg_up; then
+    echo "test.sh: PostgreSQL is not running on 127.0.0.1:5432 (set PLUMB_TEST_POSTGRES)" >&2
+    [ "${CI:-}" = true ] && exit 1
+  fi
+fi
+
 # Real Debian roots for the --root tests, the SCAP parity test and the
 # benchmarks (built once, cached): bookworm for the built-in policies,
 # bullseye with the packages SSG's Debian 11 rules look at.

@@ -3,8 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -385,5 +395,50 @@ func TestServerReplicasPostgres(t *testing.T) {
 	posture, err := client.New(url1, tok).Posture(context.Background(), store.ResultFilter{Asset: f.assets[0], Page: store.Page{Limit: 1000}})
 	if err != nil || len(posture.Items) != f.rules {
 		t.Errorf("replica 1 posture of host0: %d results (%v), want %d", len(posture.Items), err, f.rules)
+	}
+}
+
+// TestServerTLS: with a certificate the server speaks HTTPS only, and a
+// client that trusts the certificate gets answers.
+func TestServerTLS(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "plumb test"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+
+	srv := start(t, "server", serverArgs(dir, "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile)...)
+	url := srv.waitURL(t)
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatalf("url %s, want https", url)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	c := client.New(url, readToken(t, filepath.Join(dir, "admin.token")), client.WithHTTPClient(hc))
+	if who, err := c.WhoAmI(context.Background()); err != nil || who.Role != "admin" {
+		t.Fatalf("whoami over TLS: %+v, %v", who, err)
+	}
+	resp, err := http.Get("http://" + strings.TrimPrefix(url, "https://") + "/healthz")
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Error("plain HTTP answered on the TLS port")
+		}
 	}
 }
