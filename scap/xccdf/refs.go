@@ -1,6 +1,10 @@
 package xccdf
 
-import "strings"
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+)
 
 // mandateRules map the hrefs SSG gives its references to short mandate
 // names, the keys of a Plumb control's references. Each rule is a set of
@@ -59,6 +63,27 @@ var mandateRules = []struct {
 // SSG 0.1.65 writes some references (ISM controls, VMM SRGs) with an
 // empty href; those have no mandate.
 func Mandate(href string) string {
+	if m, ok := mandateCache.Load(href); ok {
+		return m.(string)
+	}
+	m := mandate(href)
+	if mandateCacheSize.Add(1) <= maxMandateCache {
+		mandateCache.Store(href, m)
+	}
+	return m
+}
+
+// A benchmark's thousands of references name a few dozen hrefs, and
+// every scan maps each selected rule's references: Mandate remembers its
+// answers, for a bounded number of hrefs.
+var (
+	mandateCache     sync.Map // href -> mandate
+	mandateCacheSize atomic.Int64
+)
+
+const maxMandateCache = 4096
+
+func mandate(href string) string {
 	h := strings.ToLower(strings.TrimSpace(href))
 	if h == "" {
 		return ""
