@@ -172,3 +172,116 @@ func TestPlainTextSSG(t *testing.T) {
 		}
 	}
 }
+
+// skipTextTranscript decodes data calling SkipText before every token
+// (and Skip where pick says), and records every token but character data
+// with the positions the decoder reports, so that a decoder without the
+// scanner (where SkipText does nothing) gives the same transcript.
+func skipTextTranscript(r io.Reader, pick skipPicker) string {
+	d := NewDecoder(r, "doc.xml")
+	var b strings.Builder
+	pos := func() {
+		line, col := d.inputPos()
+		fmt.Fprintf(&b, " @%d-%d %d:%d in %d:%d\n", d.Offset(), d.InputOffset(), d.tokLine, d.tokCol, line, col)
+	}
+	for n := 0; ; {
+		d.SkipText()
+		tok, err := d.Token()
+		if err != nil {
+			if err == io.EOF {
+				b.WriteString("EOF")
+			} else {
+				b.WriteString("error: " + err.Error())
+			}
+			pos()
+			return b.String()
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			fmt.Fprintf(&b, "<%s %d>", t.Name.Local, len(t.Attr))
+			pos()
+		case xml.EndElement:
+			fmt.Fprintf(&b, "</%s>", t.Name.Local)
+			pos()
+		case xml.CharData:
+			continue // not counted: the scanner may have consumed it
+		default:
+			fmt.Fprintf(&b, "%T", t)
+			pos()
+		}
+		if d.Depth() > 0 && pick(n, tok, d.Depth()) {
+			if err := d.Skip(); err != nil {
+				b.WriteString("skip error: " + err.Error())
+				pos()
+				return b.String()
+			}
+			b.WriteString("skipped")
+			pos()
+		}
+		n++
+	}
+}
+
+// compareSkipText checks that SkipText gives what tokenizing gives.
+func compareSkipText(t *testing.T, data []byte) {
+	t.Helper()
+	isStart := func(tok xml.Token) bool { _, ok := tok.(xml.StartElement); return ok }
+	for k, pick := range []skipPicker{
+		func(int, xml.Token, int) bool { return false },
+		func(n int, tok xml.Token, depth int) bool { return n%3 == 1 && isStart(tok) },
+	} {
+		var slow, fast, bytewise string
+		withScan(false, func() { slow = skipTextTranscript(bytes.NewReader(data), pick) })
+		withScan(true, func() {
+			fast = skipTextTranscript(bytes.NewReader(data), pick)
+			bytewise = skipTextTranscript(iotest.OneByteReader(bytes.NewReader(data)), pick)
+		})
+		if slow != fast || slow != bytewise {
+			t.Fatalf("SkipText (skip pattern %d) on %s:\ntokenizer:\n%s\nscanner:\n%s\nscanner, a byte at a time:\n%s", k, short(data), slow, fast, bytewise)
+		}
+	}
+}
+
+func TestSkipText(t *testing.T) {
+	for _, doc := range []string{
+		"<r>\n  <a>x</a>\n  <b/>\n\t<c>y &amp; z</c> tail </r>",
+		"<r>text<!-- c -->more<![CDATA[cd]]><?pi?>end</r>",
+		"<r>a ]]> b</r>",
+		"<r>ctl \x01</r>",
+		"<r>\n  <a>unclosed",
+		"<r> " + strings.Repeat(" ", 1<<17) + "<a/></r>",
+		"<r>é\xff</r>",
+		"<r>x</r> trailing",
+	} {
+		compareSkipText(t, []byte(doc))
+	}
+	for seed := range 300 {
+		compareSkipText(t, genDoc(rand.New(rand.NewPCG(uint64(seed), 3))))
+	}
+}
+
+// TestSkipTextTokenLimit checks the size limit of a tag after skipped
+// text, read by the tokenizer or skipped by the scanner, and of text read
+// by PlainText, at the limit.
+func TestSkipTextTokenLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds 4 MB tokens")
+	}
+	for _, tt := range []struct {
+		before, after string
+		fail          int
+	}{
+		{"<r>t<b c='", "'/></r>", MaxTokenSize - 7},
+		{"<r>t<b c='", "'><x/></b></r>", MaxTokenSize - 6},
+		{"<r><a>", "</a></r>", MaxTokenSize},
+	} {
+		for _, n := range []int{tt.fail - 1, tt.fail} {
+			doc := []byte(tt.before + strings.Repeat("x", n) + tt.after)
+			compareSkipText(t, doc)
+			got := comparePlain(t, doc)
+			if tooLarge := strings.Contains(got, ErrTokenTooLarge.Error()); tooLarge != (n == tt.fail) {
+				t.Errorf("%s...%s with %d bytes: %.200s", tt.before, tt.after, n, got)
+			}
+		}
+	}
+}

@@ -205,8 +205,10 @@ func (d *Decoder) scan(depth int) error {
 	line, col := d.inputPos()
 	s.line, s.lineStart = line, d.inputOffset()-int64(col-1)
 	// After text, x would hold the '<' that ended it, which would not
-	// count towards the next token's size.
-	bonus := 0
+	// count towards the next token's size (SkipText may have left that
+	// bonus for the first token).
+	bonus := int(d.limitBonus)
+	d.limitBonus = 0
 	for {
 		tokBonus := bonus
 		s.lim = s.ts + bonus + MaxTokenSize
@@ -740,4 +742,34 @@ func (d *Decoder) PlainText() (text string, ok bool, err error) {
 	d.setFast(s.base+int64(j), s.line, s.lineStart)
 	d.lastStart = false
 	return text, true, nil
+}
+
+// SkipText consumes the character data up to the next markup, when the
+// scanner can read it (see Skip), for a caller that ignores the text
+// between elements (the white space that indents them). It checks the
+// text as Token would, and leaves anything it cannot vouch for to the
+// next Token, which then returns that text as usual.
+func (d *Decoder) SkipText() {
+	if !scanSkip || len(d.stack) == 0 || len(d.scanFrames) > 0 || !d.scannable() {
+		return
+	}
+	b := d.br
+	s := scanner{d: d, b: b, buf: b.buf[:b.end], base: b.off - int64(b.pos), ts: b.pos}
+	line, col := d.inputPos()
+	s.line, s.lineStart = line, d.inputOffset()-int64(col-1)
+	s.lim = s.ts + MaxTokenSize
+	s.end = min(len(s.buf), s.lim)
+	i := s.ensure(s.ts, 1)
+	if i < 0 || s.buf[i] == '<' {
+		return
+	}
+	if i = s.text(i); i < 0 {
+		return
+	}
+	s.commit(i)
+	d.setFast(s.base+int64(i), s.line, s.lineStart)
+	// Tokenized, the text would have taken the '<' that ends it, which
+	// then does not count towards the tag's size (see scan).
+	d.limitBonus = 1
+	d.lastStart = false
 }

@@ -209,6 +209,7 @@ func (p *parser) benchmark(start xml.StartElement) error {
 // element and other for the rest, until the current element ends.
 func (p *parser) children(xccdf, other func(xml.StartElement) error) error {
 	for {
+		p.d.SkipText()
 		tok, err := p.d.Token()
 		if err != nil {
 			if err == io.EOF {
