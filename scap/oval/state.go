@@ -25,7 +25,8 @@ import "context"
 //
 // The returned error is only ever the context's.
 func (e *Evaluator) evalState(ctx context.Context, s *State, it Item) (Result, error) {
-	rs := make([]Result, 0, len(s.Entities))
+	var buf [8]Result // filters run this for every entry of a file tree
+	rs := buf[:0]
 	for _, se := range s.Entities {
 		r, err := e.stateEntity(ctx, se, it)
 		if err != nil {
@@ -55,7 +56,8 @@ func (e *Evaluator) stateEntity(ctx context.Context, se Entity, it Item) (Result
 	}
 	op := se.Operation
 	var ex, dne, errs, nc int
-	var rs []Result
+	var buf [4]Result
+	rs := buf[:0]
 	for _, ie := range it.Entities {
 		if ie.Name != se.Name {
 			continue
@@ -78,9 +80,10 @@ func (e *Evaluator) stateEntity(ctx context.Context, se Entity, it Item) (Result
 		case !valuesOK:
 			rs = append(rs, Error)
 		default:
-			vrs := make([]Result, len(values))
-			for i, want := range values {
-				vrs[i] = e.compare(op, datatype, ie.Value, want)
+			var vbuf [8]Result
+			vrs := vbuf[:0]
+			for _, want := range values {
+				vrs = append(vrs, e.compare(op, datatype, ie.Value, want))
 			}
 			check := se.VarCheck
 			if check == "" {
