@@ -13,7 +13,6 @@ package scap
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"sync"
@@ -187,12 +186,12 @@ func (s *Source) ovalDefs(componentID string) (*oval.Definitions, error) {
 			d.defs, d.err = parseOVALFile(path)
 			return
 		}
-		var r io.Reader
-		r, d.err = s.Coll.Component(componentID)
-		if d.err != nil {
+		dec, err := s.Coll.ComponentDecoder(componentID)
+		if err != nil {
+			d.err = err
 			return
 		}
-		d.defs, d.err = oval.Parse(r)
+		d.defs, d.err = oval.Decode(dec)
 		if d.err != nil {
 			d.err = fmt.Errorf("%s: OVAL component %s: %w", s.Path, componentID, d.err)
 		}

@@ -174,6 +174,10 @@ func (d *Decoder) Offset() int64 { return d.fileOffset(d.tokOffset) }
 // token returned.
 func (d *Decoder) InputOffset() int64 { return d.fileOffset(d.inputOffset()) }
 
+// InputPos returns the line and column in the file just after the last
+// token returned, as xml.Decoder.InputPos does.
+func (d *Decoder) InputPos() (line, column int) { return d.filePos(d.inputPos()) }
+
 // inputOffset is x.InputOffset in decoder coordinates: counting the bytes
 // the scanner consumed.
 func (d *Decoder) inputOffset() int64 { return d.x.InputOffset() + d.fast }

@@ -285,3 +285,75 @@ func TestSkipTextTokenLimit(t *testing.T) {
 		}
 	}
 }
+
+// appendTextTranscript decodes data calling AppendText before every
+// token, and records every token with the positions the decoder reports;
+// the text before a token, however it was read, is one "text" line.
+func appendTextTranscript(r io.Reader) string {
+	d := NewDecoder(r, "doc.xml")
+	var b strings.Builder
+	pos := func() {
+		line, col := d.InputPos()
+		fmt.Fprintf(&b, " @%d-%d %d:%d in %d:%d\n", d.Offset(), d.InputOffset(), d.tokLine, d.tokCol, line, col)
+	}
+	var text []byte
+	for {
+		text, _ = d.AppendText(text)
+		tok, err := d.Token()
+		if cd, ok := tok.(xml.CharData); ok {
+			text = append(text, cd...)
+			continue
+		}
+		if len(text) > 0 {
+			fmt.Fprintf(&b, "text %q\n", text)
+			text = text[:0]
+		}
+		if err != nil {
+			if err == io.EOF {
+				b.WriteString("EOF")
+			} else {
+				b.WriteString("error: " + err.Error())
+			}
+			pos()
+			return b.String()
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			fmt.Fprintf(&b, "<%s %d>", t.Name.Local, len(t.Attr))
+		case xml.EndElement:
+			fmt.Fprintf(&b, "</%s>", t.Name.Local)
+		default:
+			fmt.Fprintf(&b, "%T", t)
+		}
+		pos()
+	}
+}
+
+func TestAppendText(t *testing.T) {
+	compare := func(data []byte) {
+		t.Helper()
+		var slow, fast, bytewise string
+		withScan(false, func() { slow = appendTextTranscript(bytes.NewReader(data)) })
+		withScan(true, func() {
+			fast = appendTextTranscript(bytes.NewReader(data))
+			bytewise = appendTextTranscript(iotest.OneByteReader(bytes.NewReader(data)))
+		})
+		if slow != fast || slow != bytewise {
+			t.Fatalf("AppendText on %s:\ntokenizer:\n%s\nscanner:\n%s\nscanner, a byte at a time:\n%s", short(data), slow, fast, bytewise)
+		}
+	}
+	for _, doc := range []string{
+		"<r>\n  <a>x</a>\n  <b/>\n\t<c>y &amp; z</c> tail </r>",
+		"<r>text<!-- c -->more<![CDATA[cd]]><?pi?>end</r>",
+		"<r>cr\r\nlf</r>",
+		"<r>a ]]> b</r>",
+		"<r>\n  <a>unclosed",
+		"<r>é\xff</r>",
+		"<r> " + strings.Repeat("y", MaxTokenSize) + "<a/></r>",
+	} {
+		compare([]byte(doc))
+	}
+	for seed := range 300 {
+		compare(genDoc(rand.New(rand.NewPCG(uint64(seed), 4))))
+	}
+}

@@ -744,6 +744,40 @@ func (d *Decoder) PlainText() (text string, ok bool, err error) {
 	return text, true, nil
 }
 
+// AppendText consumes the character data up to the next markup and
+// appends it to dst, when the scanner can read it (see Skip) and it holds
+// no reference or carriage return (so that its bytes are the text Token
+// would return). Otherwise, or when markup comes next, it consumes
+// nothing and returns dst and false; the next Token reads what follows.
+func (d *Decoder) AppendText(dst []byte) ([]byte, bool) {
+	if !scanSkip || len(d.stack) == 0 || len(d.scanFrames) > 0 || !d.scannable() {
+		return dst, false
+	}
+	b := d.br
+	s := scanner{d: d, b: b, buf: b.buf[:b.end], base: b.off - int64(b.pos), ts: b.pos}
+	line, col := d.inputPos()
+	s.line, s.lineStart = line, d.inputOffset()-int64(col-1)
+	s.lim = s.ts + MaxTokenSize
+	s.end = min(len(s.buf), s.lim)
+	i := s.ensure(s.ts, 1)
+	if i < 0 || s.buf[i] == '<' {
+		return dst, false
+	}
+	if i = s.text(i); i < 0 {
+		return dst, false
+	}
+	raw := s.buf[s.ts:i]
+	if bytes.IndexByte(raw, '&') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
+		return dst, false
+	}
+	dst = append(dst, raw...)
+	s.commit(i)
+	d.setFast(s.base+int64(i), s.line, s.lineStart)
+	d.limitBonus = 1 // as after SkipText
+	d.lastStart = false
+	return dst, true
+}
+
 // SkipText consumes the character data up to the next markup, when the
 // scanner can read it (see Skip), for a caller that ignores the text
 // between elements (the white space that indents them). It checks the

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/plumbhq/plumb/scap/ds"
 )
 
 // The namespaces the parser tells apart. Everything else is recognized by
@@ -244,10 +246,57 @@ func checkDirective(dir xml.Directive) error {
 	return nil
 }
 
+// Decode reads the oval_definitions document d reads, such as an OVAL
+// component of a SCAP source data stream (ds.Collection.ComponentDecoder),
+// with the protections of ds.Decoder (no DOCTYPE, bounded depth and token
+// size, declared namespace prefixes). It is faster than Parse: text is
+// read by the decoder's scanner where it can.
+func Decode(d *ds.Decoder) (*Definitions, error) {
+	root, err := d.Root()
+	if err != nil {
+		return nil, fmt.Errorf("oval: %w", err)
+	}
+	if root.Name.Local != "oval_definitions" {
+		return nil, fmt.Errorf("oval: root element is <%s>, want <oval_definitions>", root.Name.Local)
+	}
+	defs, err := parseElement(d, root)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Drain(); err != nil {
+		return nil, fmt.Errorf("oval: %w", err)
+	}
+	return defs, nil
+}
+
 // ParseElement reads an oval_definitions element whose start tag the caller
 // has already consumed, such as one found inside a SCAP source data
 // stream, leaving d after its end tag.
 func ParseElement(d *xml.Decoder, start xml.StartElement) (*Definitions, error) {
+	return parseElement(d, start)
+}
+
+// tokenReader is what the parser reads: an *xml.Decoder, or a
+// *ds.Decoder, whose scanner reads text faster (see fastText).
+type tokenReader interface {
+	Token() (xml.Token, error)
+	Skip() error
+	InputPos() (line, column int)
+}
+
+// fastText is the text reading of ds.Decoder.
+type fastText interface {
+	PlainText() (string, bool, error)
+	AppendText([]byte) ([]byte, bool)
+}
+
+var (
+	_ tokenReader = (*xml.Decoder)(nil)
+	_ tokenReader = (*ds.Decoder)(nil)
+	_ fastText    = (*ds.Decoder)(nil)
+)
+
+func parseElement(d tokenReader, start xml.StartElement) (*Definitions, error) {
 	p := &parser{d: d, defs: &Definitions{
 		Definitions: map[string]*Definition{},
 		Tests:       map[string]*Test{},
@@ -255,8 +304,9 @@ func ParseElement(d *xml.Decoder, start xml.StartElement) (*Definitions, error) 
 		States:      map[string]*State{},
 		Variables:   map[string]*Variable{},
 	}}
+	p.fast, _ = d.(fastText)
 	for {
-		tok, err := d.Token()
+		tok, err := p.token()
 		if err != nil {
 			return nil, p.wrap(err)
 		}
@@ -303,8 +353,20 @@ func ParseElement(d *xml.Decoder, start xml.StartElement) (*Definitions, error) 
 }
 
 type parser struct {
-	d    *xml.Decoder
+	d    tokenReader
+	fast fastText // d's fast text reading, if it has one
 	defs *Definitions
+	text []byte // scratch
+}
+
+// token returns the next token but for the text before it, when the
+// scanner can pass it: text between the sections, definitions, tests,
+// ... is indentation.
+func (p *parser) token() (xml.Token, error) {
+	if p.fast != nil {
+		p.text, _ = p.fast.AppendText(p.text[:0])
+	}
+	return p.d.Token()
 }
 
 // node is one element read whole: the unit handed from the streaming
@@ -378,8 +440,23 @@ func (p *parser) read(start xml.StartElement, depth int) (*node, error) {
 		return nil, fmt.Errorf("oval: line %d: elements nested deeper than %d", line, maxDepth)
 	}
 	n := &node{name: start.Name, attrs: start.Attr, line: line}
+	if p.fast != nil {
+		// Most elements hold plain text alone (an entity's value), or
+		// elements and the white space between them.
+		text, ok, err := p.fast.PlainText()
+		if err != nil {
+			return nil, p.wrap(err)
+		}
+		if ok {
+			n.text = text
+			return n, nil
+		}
+	}
 	var text []byte
 	for {
+		if p.fast != nil {
+			text, _ = p.fast.AppendText(text)
+		}
 		tok, err := p.d.Token()
 		if err != nil {
 			return nil, p.wrap(err)
@@ -408,7 +485,7 @@ func (p *parser) read(start xml.StartElement, depth int) (*node, error) {
 // a time and hands each to each.
 func (p *parser) section(each func(*node) error) error {
 	for {
-		tok, err := p.d.Token()
+		tok, err := p.token()
 		if err != nil {
 			return p.wrap(err)
 		}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plumbhq/plumb/scap/ds"
 )
 
 // ssgDir holds the SCAP Security Guide content of the ssg-debian package.
@@ -78,6 +80,14 @@ func TestParseSSG(t *testing.T) {
 			defs, err := Parse(bytes.NewReader(data))
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Decode, which data stream components go through, agrees.
+			decoded, err := Decode(ds.NewDecoder(bytes.NewReader(data), file))
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if !reflect.DeepEqual(decoded, defs) {
+				t.Error("Decode and Parse differ")
 			}
 			want := sectionCounts(t, data)
 			got := map[string]int{
@@ -206,6 +216,14 @@ func mustParse(t testing.TB, doc string) *Definitions {
 	defs, err := Parse(strings.NewReader(doc))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Decode, which reads text with ds.Decoder's scanner, must agree.
+	decoded, err := Decode(ds.NewDecoder(strings.NewReader(doc), "doc.xml"))
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if !reflect.DeepEqual(decoded, defs) {
+		t.Fatalf("Decode and Parse differ on %s", doc)
 	}
 	return defs
 }
@@ -376,6 +394,21 @@ func TestParseErrors(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			// Decode fails too; ds.Decoder words XML syntax errors its
+			// own way, content errors are the same.
+			_, err = Decode(ds.NewDecoder(strings.NewReader(tt.doc), "doc.xml"))
+			if err == nil {
+				t.Fatal("Decode: no error")
+			}
+			switch tt.name {
+			case "empty", "truncated", "malformed", "undefined entity":
+				return
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Decode: error %q does not contain %q", err, w)
 				}
 			}
 		})
