@@ -101,8 +101,9 @@ type fileSpec struct {
 }
 
 func (s *fileSpec) keepHit(n *node) {
+	c := n.clone() // n may be the shared walk's (see visitor)
 	s.mu.Lock()
-	s.hits = append(s.hits, n)
+	s.hits = append(s.hits, c)
 	s.mu.Unlock()
 }
 
@@ -380,6 +381,7 @@ func (p *Prober) startSpec(ctx context.Context, s *fileSpec, pl *planner) {
 			case s.kind == kindFilepath:
 				s.sink(h, false)
 			case deep:
+				h = h.clone() // h may be the shared walk's (see visitor)
 				s.mu.Lock()
 				s.laterDirs = append(s.laterDirs, h)
 				s.mu.Unlock()

@@ -30,6 +30,9 @@ type node struct {
 
 func (n *node) isSymlink() bool { return n.lst.Mode&fs.ModeSymlink != 0 }
 
+// clone returns a copy of n to keep.
+func (n *node) clone() *node { c := *n; return &c }
+
 // action is a visitor's decision about a node.
 type action int
 
@@ -43,7 +46,9 @@ const (
 // decides what to enter. The same visitor runs under the shared walk
 // (streamed entries, never following symlinks) and under the ReadDir
 // traversal (which also serves what the walk left for later: symlinks to
-// follow).
+// follow). A visitor must not keep n past the call (the shared walk
+// reuses one node for every entry): what keeps a node (keepHit,
+// fileSpec.laterDirs, walkQuery.follows) keeps a copy.
 type visitor interface {
 	visit(n *node) action
 }
@@ -363,6 +368,7 @@ func (p *Prober) sharedWalk(ctx context.Context, queries []*walkQuery) error {
 	nonLocal := p.nonLocalMounts(ctx)
 
 	var stack []walkFrame
+	cur := new(node)
 	opts := target.WalkOptions{
 		Roots:     roots,
 		Exclude:   p.opts.Exclude,
@@ -405,11 +411,14 @@ func (p *Prober) sharedWalk(ctx context.Context, queries []*walkQuery) error {
 			if level == 0 {
 				n = q.start
 			} else {
-				n = &node{label: q.relabel(P), lst: fi, fol: fi, level: level}
+				// Every entry is visited by every search covering it:
+				// one node serves them all (see visitor).
+				*cur = node{label: q.relabel(P), lst: fi, fol: fi, level: level}
+				n = cur
 			}
 			act := q.v.visit(n)
 			if act == actFollow {
-				q.follows = append(q.follows, n)
+				q.follows = append(q.follows, n.clone())
 				return
 			}
 			if act == actDescend && isDir {
