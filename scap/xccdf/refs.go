@@ -1,6 +1,7 @@
 package xccdf
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,17 +106,28 @@ next:
 // duplicates. References whose href names no known mandate are left out.
 func ReferencesByMandate(refs []Reference) map[string][]string {
 	out := map[string][]string{}
-	seen := map[[2]string]bool{}
+	// Duplicates are found in the lists themselves, short as they are,
+	// unless there are many references.
+	var seen map[[2]string]bool
+	if len(refs) > 64 {
+		seen = make(map[[2]string]bool, len(refs))
+	}
 	for _, r := range refs {
 		m := Mandate(r.Href)
 		if m == "" || r.Text == "" {
 			continue
 		}
-		k := [2]string{m, r.Text}
-		if seen[k] {
-			continue
+		if seen == nil {
+			if slices.Contains(out[m], r.Text) {
+				continue
+			}
+		} else {
+			k := [2]string{m, r.Text}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
 		}
-		seen[k] = true
 		out[m] = append(out[m], r.Text)
 	}
 	if len(out) == 0 {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -510,6 +512,24 @@ func TestMandate(t *testing.T) {
 	want := map[string][]string{"nist-800-53": {"AC-12"}, "cis": {"5.2.16"}}
 	if got := ReferencesByMandate(r.References); !reflect.DeepEqual(got, want) {
 		t.Errorf("ReferencesByMandate = %v", got)
+	}
+	// Duplicates are dropped in document order, for a few references
+	// and for many.
+	const nist, cis = "https://nvlpubs.nist.gov/nistpubs/NIST.SP.800-53r4.pdf", "https://www.cisecurity.org/benchmark/x/"
+	for _, n := range []int{3, 100} {
+		var refs []Reference
+		var wantNIST []string
+		for i := range n {
+			id := "AC-" + strconv.Itoa(i%7)
+			refs = append(refs, Reference{Href: nist, Text: id}, Reference{Href: cis, Text: "1.1"}, Reference{Href: "", Text: "x"})
+			if !slices.Contains(wantNIST, id) {
+				wantNIST = append(wantNIST, id)
+			}
+		}
+		want := map[string][]string{"nist-800-53": wantNIST, "cis": {"1.1"}}
+		if got := ReferencesByMandate(refs); !reflect.DeepEqual(got, want) {
+			t.Errorf("%d references: ReferencesByMandate = %v, want %v", 3*n, got, want)
+		}
 	}
 }
 
