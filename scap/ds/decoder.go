@@ -129,6 +129,11 @@ type Decoder struct {
 	// elements it has opened, end to end in scanNames.
 	scanNames  []byte
 	scanFrames []scanFrame
+
+	// owedEnd is the EndElement of a self-closing start tag the scanner
+	// read (see startTag), due next.
+	owedEnd    xml.Name
+	hasOwedEnd bool
 }
 
 // origin maps positions in the decoded stream back to the file it came
@@ -328,8 +333,22 @@ func (d *Decoder) token(resolve bool) (xml.Token, error) {
 	d.tokLine, d.tokCol = d.inputPos()
 	d.br.limit = d.br.off + MaxTokenSize + d.limitBonus
 	d.limitBonus = 0
+	var tok xml.Token
+	var err error
+	switch {
+	case d.hasOwedEnd:
+		tok, d.hasOwedEnd = xml.EndElement{Name: d.owedEnd}, false
+	case scanSkip && d.br.started && len(d.scanFrames) == 0 && d.scannable():
+		// (Once started: the byteReader skips a byte order mark.)
+		if se, ok := d.startTag(); ok {
+			tok = se
+			break
+		}
+		fallthrough
+	default:
+		tok, err = d.x.RawToken()
+	}
 	d.lastStart = false
-	tok, err := d.x.RawToken()
 	if err != nil {
 		err = d.readError(err)
 		if err != io.EOF {

@@ -807,3 +807,67 @@ func (d *Decoder) SkipText() {
 	d.limitBonus = 1
 	d.lastStart = false
 }
+
+// startTag reads the start tag at the input with the scanner, when it can
+// and its attribute values hold no reference or carriage return (so that
+// their bytes are their values): it returns the tag as RawToken would and
+// true, or false having consumed nothing. A self-closing tag leaves its
+// EndElement owed (Decoder.owedEnd), as RawToken does. Tokenizing a start
+// tag is most of the cost of decoding SCAP content: its name and each
+// attribute are read a rune at a time.
+func (d *Decoder) startTag() (xml.StartElement, bool) {
+	b := d.br
+	s := scanner{d: d, b: b, buf: b.buf[:b.end], base: b.off - int64(b.pos), ts: b.pos}
+	line, col := d.inputPos()
+	s.line, s.lineStart = line, d.inputOffset()-int64(col-1)
+	s.lim = s.ts + int(b.limit-b.off) // the limit token set
+	s.end = min(len(s.buf), s.lim)
+	i := s.ensure(s.ts, 2)
+	if i < 0 || s.buf[i] != '<' || !nameStart[s.buf[i+1]] {
+		return xml.StartElement{}, false
+	}
+	j, n, empty := s.startTag(i + 1)
+	if j < 0 {
+		return xml.StartElement{}, false
+	}
+	tag := s.buf[s.ts:j]
+	if bytes.IndexByte(tag, '&') >= 0 || bytes.IndexByte(tag, '\r') >= 0 {
+		return xml.StartElement{}, false
+	}
+	se := xml.StartElement{Name: splitName(string(tag[1 : 1+n]))}
+	// The syntax is checked: name, then (space, name, '=', quoted value)*.
+	k := 1 + n
+	for {
+		for k < len(tag) && isSpaceByte(tag[k]) {
+			k++
+		}
+		if tag[k] == '/' || tag[k] == '>' {
+			break
+		}
+		start := k
+		for nameByte[tag[k]] {
+			k++
+		}
+		name := splitName(string(tag[start:k]))
+		for tag[k] != '=' {
+			k++
+		}
+		k++
+		for isSpaceByte(tag[k]) {
+			k++
+		}
+		q := tag[k]
+		k++
+		end := k + bytes.IndexByte(tag[k:], q)
+		se.Attr = append(se.Attr, xml.Attr{Name: name, Value: string(tag[k:end])})
+		k = end + 1
+	}
+	if empty {
+		d.owedEnd, d.hasOwedEnd = se.Name, true
+	}
+	s.commit(j)
+	d.setFast(s.base+int64(j), s.line, s.lineStart)
+	return se, true
+}
+
+func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
