@@ -19,27 +19,49 @@ type Summary struct {
 
 // Summarize computes the summary of rs.
 func Summarize(rs []Result) Summary {
+	counts := map[policy.Criticality]map[Status]int{}
+	for _, r := range rs {
+		m := counts[r.Criticality]
+		if m == nil {
+			m = map[Status]int{}
+			counts[r.Criticality] = m
+		}
+		m[r.Status]++
+	}
+	return SummaryOf(counts)
+}
+
+// SummaryOf computes the summary of results counted per criticality and
+// status (as a database's GROUP BY returns them): the same Summary that
+// Summarize gives for the results themselves. Zero counts are dropped
+// from ByCriticality, as Summarize never has them; counts is not kept.
+func SummaryOf(counts map[policy.Criticality]map[Status]int) Summary {
 	s := Summary{Counts: map[Status]int{}, ByCriticality: map[policy.Criticality]map[Status]int{}}
 	for _, st := range Statuses {
 		s.Counts[st] = 0
 	}
 	var wPass, wAll float64
-	for _, r := range rs {
-		s.Total++
-		s.Counts[r.Status]++
-		m := s.ByCriticality[r.Criticality]
-		if m == nil {
-			m = map[Status]int{}
-			s.ByCriticality[r.Criticality] = m
-		}
-		m[r.Status]++
-		switch r.Status {
-		case Pass:
-			wPass += float64(r.Criticality)
-			fallthrough
-		case Fail, Error:
-			wAll += float64(r.Criticality)
-			s.Scored++
+	for crit, byStatus := range counts {
+		for st, n := range byStatus {
+			if n <= 0 {
+				continue
+			}
+			s.Total += n
+			s.Counts[st] += n
+			m := s.ByCriticality[crit]
+			if m == nil {
+				m = map[Status]int{}
+				s.ByCriticality[crit] = m
+			}
+			m[st] += n
+			switch st {
+			case Pass:
+				wPass += float64(crit) * float64(n)
+				fallthrough
+			case Fail, Error:
+				wAll += float64(crit) * float64(n)
+				s.Scored += n
+			}
 		}
 	}
 	if s.Scored > 0 {

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/plumbhq/plumb/result"
 )
 
 // api is the exported surface the server is written against; this
@@ -43,6 +45,7 @@ type api interface {
 	ClaimDueSchedule(ctx context.Context) (Schedule, bool, error)
 	ListResults(ctx context.Context, f ResultFilter) ([]Result, error)
 	Posture(ctx context.Context, f ResultFilter) ([]Result, error)
+	PostureSummary(ctx context.Context, f ResultFilter) (result.Summary, error)
 	CreateToken(ctx context.Context, t Token, actor string) (Token, error)
 	TokenByHash(ctx context.Context, hash string) (Token, error)
 	ListTokens(ctx context.Context) ([]Token, error)

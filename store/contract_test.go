@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,9 @@ func testStore(t *testing.T, open func(t testing.TB) *Store) {
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"Posture", testPosture},
 		{"ResultFilters", testResultFilters},
+		{"PostureSummary", testPostureSummary},
+		{"BulkResults", testBulkResults},
+		{"DuplicateFailsWhole", testDuplicateFailsWhole},
 		{"Cancel", testCancel},
 		{"Schedules", testSchedules},
 		{"Tokens", testTokens},
@@ -903,6 +907,151 @@ func testResultFilters(t *testing.T, s *Store) {
 	}
 	_, err := s.Posture(ctx, ResultFilter{Group: 999})
 	wantNotFound(t, err, "group 999")
+}
+
+func testPostureSummary(t *testing.T, s *Store) {
+	if got := must[result.Summary](t)(s.PostureSummary(ctx, ResultFilter{})); got.Total != 0 || got.Counts[result.Pass] != 0 {
+		t.Fatalf("summary of nothing = %+v", got)
+	}
+	deb := must[Asset](t)(s.CreateAsset(ctx, Asset{Name: "deb", Tags: []string{"prod"}}, "x"))
+	rh := must[Asset](t)(s.CreateAsset(ctx, Asset{Name: "rh"}, "x"))
+	tagged := must[Group](t)(s.CreateGroup(ctx, Group{Name: "prod", MatchTags: []string{"prod"}}, "x"))
+	static := must[Group](t)(s.CreateGroup(ctx, Group{Name: "static", Members: []int64{rh.ID}}, "x"))
+	sc := must[Scan](t)(s.CreateScan(ctx, Scan{}, []int64{deb.ID, rh.ID}, "x"))
+	now := time.Now()
+	for range 2 {
+		j, _, err := s.ClaimJob(ctx, "w", time.Minute)
+		check(t, err)
+		rs := append(results("cis", 10, result.Pass, now), results("stig", 5, result.Fail, now)...)
+		rs[0].Status, rs[1].Status, rs[2].Status = result.Error, result.NA, result.NotChecked
+		out := JobOutcome{Technology: "debian-12", Results: rs}
+		if j.AssetID == rh.ID {
+			out.Technology = "rhel-9"
+			rs[3].Status = result.Fail
+		}
+		check(t, s.CompleteJob(ctx, j.ID, j.Attempt, out))
+	}
+	// deb: cis 1 error, 1 na, 1 not checked, 7 pass; stig 5 fail.
+	got := must[result.Summary](t)(s.PostureSummary(ctx, ResultFilter{Group: tagged.ID}))
+	if got.Total != 15 || got.Scored != 13 || got.Counts[result.Pass] != 7 || got.Counts[result.Fail] != 5 ||
+		got.Counts[result.Error] != 1 || got.Score != 53.8 || got.Coverage != 92.3 || got.ByCriticality[5][result.Fail] != 1 {
+		t.Fatalf("summary of the tag group = %+v", got)
+	}
+	// Every filter summarizes exactly the rows Posture lists for it.
+	for _, f := range []ResultFilter{
+		{},
+		{Asset: rh.ID},
+		{Group: tagged.ID},
+		{Group: static.ID},
+		{Policy: "stig"},
+		{Technology: "rhel-9"},
+		{Status: "fail"},
+		{CID: 4},
+		{Criticality: 4},
+		{Scan: sc.ID},
+		{Scan: sc.ID + 1},
+		{Group: static.ID, Policy: "cis", Criticality: 3},
+		{Page: Page{Limit: 1, After: 1 << 40}}, // the page is ignored
+	} {
+		page := f.Page
+		f.Page = Page{Limit: 1000}
+		var rs []result.Result
+		for _, r := range must[[]Result](t)(s.Posture(ctx, f)) {
+			rs = append(rs, r.Result)
+		}
+		f.Page = page
+		got := must[result.Summary](t)(s.PostureSummary(ctx, f))
+		if want := result.Summarize(rs); !reflect.DeepEqual(got, want) {
+			t.Errorf("PostureSummary(%+v) = %+v\nwant %+v", f, got, want)
+		}
+	}
+	_, err := s.PostureSummary(ctx, ResultFilter{Group: 999})
+	wantNotFound(t, err, "group 999")
+}
+
+// testBulkResults stores a job larger than one insert batch, with a
+// repeated control, and checks every row arrives once and whole.
+func testBulkResults(t *testing.T, s *Store) {
+	a := must[Asset](t)(s.CreateAsset(ctx, Asset{Name: "a"}, "x"))
+	must[Scan](t)(s.CreateScan(ctx, Scan{}, []int64{a.ID}, "x"))
+	j, _, err := s.ClaimJob(ctx, "w", time.Minute)
+	check(t, err)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rs := append(results("p", 700, result.Pass, at), results("q", 400, result.Fail, at)...) // 1,100: 512 + 512 + 64 + 8 + 4
+	again := rs[5]
+	again.Status = result.Fail
+	rs = append(rs, again) // repeats p/6: the first one is kept
+	check(t, s.CompleteJob(ctx, j.ID, j.Attempt, JobOutcome{Results: rs}))
+	var stored []Result
+	for f := (ResultFilter{Page: Page{Limit: 1000}}); ; {
+		page := must[[]Result](t)(s.ListResults(ctx, f))
+		if len(page) == 0 {
+			break
+		}
+		stored = append(stored, page...)
+		f.After = page[len(page)-1].ID
+	}
+	if len(stored) != 1100 {
+		t.Fatalf("%d results stored, want 1100", len(stored))
+	}
+	seen := map[string]bool{}
+	for _, r := range stored {
+		k := fmt.Sprintf("%s/%d", r.Policy, r.CID)
+		if seen[k] {
+			t.Fatalf("%s stored twice", k)
+		}
+		seen[k] = true
+		if r.JobID != j.ID || r.AssetID != a.ID || !r.Time.Equal(at) || len(r.Actual) != 2 || r.References["cis"] == nil {
+			t.Fatalf("stored %+v", r)
+		}
+		if r.Policy == "p" && r.CID == 6 && r.Status != result.Pass {
+			t.Fatalf("the repeat replaced the first result: %+v", r)
+		}
+	}
+	sum := must[result.Summary](t)(s.PostureSummary(ctx, ResultFilter{Asset: a.ID}))
+	if sum.Total != 1100 || sum.Counts[result.Pass] != 700 || sum.Counts[result.Fail] != 400 {
+		t.Fatalf("posture summary = %+v", sum)
+	}
+}
+
+// testDuplicateFailsWhole: a result the unique key (job, policy, control)
+// refuses fails the whole CompleteJob: no result, posture, job, asset or
+// scan change is half written, and the job can still be completed.
+func testDuplicateFailsWhole(t *testing.T, s *Store) {
+	a := must[Asset](t)(s.CreateAsset(ctx, Asset{Name: "a"}, "x"))
+	sc := must[Scan](t)(s.CreateScan(ctx, Scan{}, []int64{a.ID}, "x"))
+	j, _, err := s.ClaimJob(ctx, "w", time.Minute)
+	check(t, err)
+	// A row already stored for the job (no path of the store writes one;
+	// the key is the last line of defence).
+	_, err = s.db.Exec(s.d.rebind(`INSERT INTO results (scan_id, job_id, asset_id, `+resultCols+`)
+		VALUES (?, ?, ?, 'p', 1, 250, '', '', '', 1, 'pass', '', '[]', '', '', '', '', 0, '{}', '')`), sc.ID, j.ID, a.ID)
+	check(t, err)
+	err = s.CompleteJob(ctx, j.ID, j.Attempt, JobOutcome{Technology: "debian-12", Results: results("p", 300, result.Fail, time.Now())})
+	if err == nil {
+		t.Fatal("a result the unique key refuses was accepted")
+	}
+	if rs := must[[]Result](t)(s.ListResults(ctx, ResultFilter{})); len(rs) != 1 {
+		t.Fatalf("a failed CompleteJob left %d results, want the 1 stored before", len(rs))
+	}
+	if p := must[[]Result](t)(s.Posture(ctx, ResultFilter{})); len(p) != 0 {
+		t.Fatalf("a failed CompleteJob left %d posture rows", len(p))
+	}
+	if got := must[Job](t)(s.GetJob(ctx, j.ID)); got.State != Running || got.Attempt != j.Attempt {
+		t.Fatalf("a failed CompleteJob changed the job: %+v", got)
+	}
+	if got := must[Asset](t)(s.GetAsset(ctx, a.ID)); got.Technology != "" || got.LastSeen != nil {
+		t.Fatalf("a failed CompleteJob changed the asset: %+v", got)
+	}
+	if got := must[Scan](t)(s.GetScan(ctx, sc.ID)); got.State != Running {
+		t.Fatalf("a failed CompleteJob changed the scan: %+v", got)
+	}
+	_, err = s.db.Exec(s.d.rebind(`DELETE FROM results WHERE job_id = ?`), j.ID)
+	check(t, err)
+	check(t, s.CompleteJob(ctx, j.ID, j.Attempt, JobOutcome{Results: results("p", 300, result.Fail, time.Now())}))
+	if p := must[[]Result](t)(s.Posture(ctx, ResultFilter{Page: Page{Limit: 1000}})); len(p) != 300 {
+		t.Fatalf("%d posture rows, want 300", len(p))
+	}
 }
 
 func testCancel(t *testing.T, s *Store) {

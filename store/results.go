@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,8 +42,8 @@ func scanResult(r scanner) (Result, error) {
 }
 
 // CompleteJob records what the worker holding attempt of job found, in one
-// transaction: its results (a result already stored for the job, policy
-// and control is kept, never doubled), the posture (the latest result of
+// transaction: its results (a repeat of a policy and control in
+// out.Results is dropped; the first is kept), the posture (the latest result of
 // each asset, policy and control), the job's end (failed when out.Error
 // is set), the asset's detected technology and seen times, and the scan's
 // end once its last job ends (failed when every job failed). A job no
@@ -87,96 +88,121 @@ func (s *Store) CompleteJob(ctx context.Context, job int64, attempt int, out Job
 	})
 }
 
-// storeResults inserts rs for job and brings the posture up to date.
+// resultInsertCols are the columns storeResults fills, in order.
+var resultInsertCols = append([]string{"scan_id", "job_id", "asset_id"}, splitCols(resultCols)...)
+
+// postureUpsert copies a job's just-stored results into the posture. It
+// keeps, per asset, policy and control, the result with the latest time;
+// an equal time replaces it (the later scan wins). A deleted asset gets no
+// posture. Rows are written in key order, so two jobs of one asset lock
+// them in the same order (no deadlock). The key columns are not assigned:
+// they are equal, and leaving them out spares SQLite rewriting the indexes
+// that hold them.
+var postureUpsert = `INSERT INTO posture (asset_id, result_id, scan_id, job_id, ` + resultCols + `)
+	SELECT r.asset_id, r.id, r.scan_id, r.job_id, ` + prefixed("r.", resultCols) + ` FROM results r
+	WHERE r.job_id = ? AND EXISTS (SELECT 1 FROM assets a WHERE a.id = r.asset_id)
+	ORDER BY r.policy, r.cid
+	ON CONFLICT (asset_id, policy, cid) DO UPDATE SET result_id = excluded.result_id, scan_id = excluded.scan_id,
+		job_id = excluded.job_id, ` + assignExcluded(resultCols, "policy", "cid") + `
+	WHERE excluded.rtime >= posture.rtime`
+
+// hotStatements are the statements of CompleteJob that SQLite prepares
+// once: the result inserts of every batch size and the posture update.
+func hotStatements() []string {
+	qs := []string{postureUpsert}
+	for n := 1; n <= sqliteBatch; n *= 2 {
+		qs = append(qs, sqliteInsert("results", resultInsertCols, n))
+	}
+	return qs
+}
+
+// storeResults inserts rs for job and brings the posture up to date. A
+// result repeating the policy and control of an earlier one in rs (a
+// worker that sent its batch twice) is dropped. The rows go in by COPY on
+// PostgreSQL and by batched, prepared INSERTs on SQLite; a row the unique
+// key (job, policy, control) refuses fails the whole transaction.
 func (s *Store) storeResults(ctx context.Context, t tx, scan, job, asset int64, now time.Time, rs []Result) error {
 	if len(rs) == 0 {
 		return nil
 	}
+	type key struct {
+		policy string
+		cid    int
+	}
+	seen := make(map[key]bool, len(rs))
 	versions := map[string]int{}
+	rows := make([][]any, 0, len(rs))
 	for _, r := range rs {
-		if r.PolicyVersion != 0 {
+		k := key{r.Policy, r.CID}
+		if seen[k] {
 			continue
 		}
-		if _, ok := versions[r.Policy]; ok {
-			continue
-		}
-		var v int
-		if err := t.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM policies WHERE id = ?`, r.Policy).Scan(&v); err != nil {
-			return fmt.Errorf("read version of policy %q: %w", r.Policy, err)
-		}
-		versions[r.Policy] = v
-	}
-	const cols = 20
-	const chunk = 200 // 4,000 parameters a statement, well under both databases' limits
-	head := `INSERT INTO results (scan_id, job_id, asset_id, ` + resultCols + `) VALUES `
-	row := "(" + placeholders(cols) + ")"
-	for i := 0; i < len(rs); i += chunk {
-		part := rs[i:min(i+chunk, len(rs))]
-		var q strings.Builder
-		q.WriteString(head)
-		args := make([]any, 0, cols*len(part))
-		for k, r := range part {
-			if k > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(row)
-			v := r.PolicyVersion
-			if v == 0 {
-				v = versions[r.Policy]
-			}
-			rt := r.Time
-			if rt.IsZero() {
-				rt = now
-			}
-			refs := "{}"
-			if len(r.References) > 0 {
-				b, err := json.Marshal(r.References)
-				if err != nil {
-					return fmt.Errorf("encode references of control %d: %w", r.CID, err)
+		seen[k] = true
+		v := r.PolicyVersion
+		if v == 0 {
+			var ok bool
+			if v, ok = versions[r.Policy]; !ok {
+				if err := t.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM policies WHERE id = ?`, r.Policy).Scan(&v); err != nil {
+					return fmt.Errorf("read version of policy %q: %w", r.Policy, err)
 				}
-				refs = string(b)
+				versions[r.Policy] = v
 			}
-			args = append(args, scan, job, asset,
-				r.Policy, v, r.CID, r.Rule, r.Title, r.Category, int(r.Criticality), string(r.Status), r.Expected,
-				jsonText(r.Actual), r.Reason, r.Message, r.Method, r.SCAPResult, micros(rt), refs, r.Remediation)
 		}
-		q.WriteString(` ON CONFLICT (job_id, policy, cid) DO NOTHING`)
-		if _, err := t.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("store results of job %d: %w", job, err)
+		rt := r.Time
+		if rt.IsZero() {
+			rt = now
 		}
+		refs := "{}"
+		if len(r.References) > 0 {
+			b, err := json.Marshal(r.References)
+			if err != nil {
+				return fmt.Errorf("encode references of control %d: %w", r.CID, err)
+			}
+			refs = string(b)
+		}
+		rows = append(rows, []any{scan, job, asset,
+			r.Policy, v, r.CID, r.Rule, r.Title, r.Category, int(r.Criticality), string(r.Status), r.Expected,
+			jsonText(r.Actual), r.Reason, r.Message, r.Method, r.SCAPResult, micros(rt), refs, r.Remediation})
 	}
-	// The posture keeps, per asset, policy and control, the result with
-	// the latest time; an equal time replaces it (the later scan wins).
-	// A deleted asset gets no posture. Rows are written in key order, so
-	// two jobs of one asset lock them in the same order (no deadlock).
-	_, err := t.ExecContext(ctx, `INSERT INTO posture (asset_id, result_id, scan_id, job_id, `+resultCols+`)
-		SELECT r.asset_id, r.id, r.scan_id, r.job_id, `+prefixed("r.", resultCols)+` FROM results r
-		WHERE r.job_id = ? AND EXISTS (SELECT 1 FROM assets a WHERE a.id = r.asset_id)
-		ORDER BY r.policy, r.cid
-		ON CONFLICT (asset_id, policy, cid) DO UPDATE SET result_id = excluded.result_id, scan_id = excluded.scan_id,
-			job_id = excluded.job_id, `+assignExcluded(resultCols)+`
-		WHERE excluded.rtime >= posture.rtime`, job)
+	if err := s.d.insertRows(ctx, t, "results", resultInsertCols, rows); err != nil {
+		return fmt.Errorf("store results of job %d: %w", job, err)
+	}
+	st, err := t.prepared(ctx, postureUpsert)
+	if err == nil {
+		_, err = st.ExecContext(ctx, job)
+	}
 	if err != nil {
 		return fmt.Errorf("update posture from job %d: %w", job, err)
 	}
 	return nil
 }
 
-// prefixed qualifies every column of a column list.
-func prefixed(prefix, cols string) string {
+// splitCols splits a column list.
+func splitCols(cols string) []string {
 	parts := strings.Split(cols, ",")
 	for i, c := range parts {
-		parts[i] = prefix + strings.TrimSpace(c)
+		parts[i] = strings.TrimSpace(c)
+	}
+	return parts
+}
+
+// prefixed qualifies every column of a column list.
+func prefixed(prefix, cols string) string {
+	parts := splitCols(cols)
+	for i, c := range parts {
+		parts[i] = prefix + c
 	}
 	return strings.Join(parts, ", ")
 }
 
-// assignExcluded is "c = excluded.c" for every column of a column list.
-func assignExcluded(cols string) string {
-	parts := strings.Split(cols, ",")
-	for i, c := range parts {
-		c = strings.TrimSpace(c)
-		parts[i] = c + " = excluded." + c
+// assignExcluded is "c = excluded.c" for every column of a column list
+// but the skipped ones.
+func assignExcluded(cols string, skip ...string) string {
+	var parts []string
+	for _, c := range splitCols(cols) {
+		if !slices.Contains(skip, c) {
+			parts = append(parts, c+" = excluded."+c)
+		}
 	}
 	return strings.Join(parts, ", ")
 }
@@ -192,15 +218,21 @@ func (s *Store) finishScan(ctx context.Context, t tx, scan int64, now time.Time)
 	if state != Queued && state != Running {
 		return nil
 	}
-	var total, open, failed int
-	if err := t.QueryRowContext(ctx, `SELECT COUNT(*),
-		COALESCE(SUM(CASE WHEN state IN ('queued', 'running') THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0)
-		FROM jobs WHERE scan_id = ?`, scan).Scan(&total, &open, &failed); err != nil {
+	// Most jobs are not the last: one probe of the (scan_id, state) index
+	// says so without counting every job of a large scan.
+	var open int
+	err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM jobs
+		WHERE scan_id = ? AND state IN ('queued', 'running') LIMIT 1) o`, scan).Scan(&open)
+	if err != nil {
 		return fmt.Errorf("count jobs of scan %d: %w", scan, err)
 	}
 	if open > 0 {
 		return nil
+	}
+	var total, failed int
+	if err := t.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0)
+		FROM jobs WHERE scan_id = ?`, scan).Scan(&total, &failed); err != nil {
+		return fmt.Errorf("count jobs of scan %d: %w", scan, err)
 	}
 	end := Finished
 	if total > 0 && failed == total {
@@ -215,9 +247,12 @@ func (s *Store) finishScan(ctx context.Context, t tx, scan int64, now time.Time)
 
 // resultWhere is the filter shared by ListResults and Posture; idCol is the
 // column the page runs over.
+// An empty idCol leaves the page out.
 func resultWhere(f ResultFilter, idCol string) where {
 	var w where
-	w.add(idCol+" > ?", f.After)
+	if idCol != "" {
+		w.add(idCol+" > ?", f.After)
+	}
 	if f.Scan != 0 {
 		w.add("r.scan_id = ?", f.Scan)
 	}
@@ -278,4 +313,40 @@ func (s *Store) Posture(ctx context.Context, f ResultFilter) ([]Result, error) {
 		return nil, fmt.Errorf("read posture: %w", err)
 	}
 	return out, nil
+}
+
+// PostureSummary rolls up the current posture that matches f (its Page
+// is ignored): the database counts the rows per criticality and status,
+// and result.SummaryOf does the arithmetic Summarize does for results in
+// memory. An unknown group is an ErrNotFound.
+func (s *Store) PostureSummary(ctx context.Context, f ResultFilter) (result.Summary, error) {
+	if f.Group != 0 {
+		if err := s.groupExists(ctx, f.Group); err != nil {
+			return result.Summary{}, err
+		}
+	}
+	w := resultWhere(f, "")
+	rows, err := s.read().QueryContext(ctx, `SELECT r.criticality, r.status, COUNT(*) FROM posture r`+w.String()+
+		` GROUP BY r.criticality, r.status`, w.args...)
+	if err != nil {
+		return result.Summary{}, fmt.Errorf("summarize posture: %w", err)
+	}
+	defer rows.Close()
+	counts := map[policy.Criticality]map[result.Status]int{}
+	for rows.Next() {
+		var crit, n int
+		var st string
+		if err := rows.Scan(&crit, &st, &n); err != nil {
+			return result.Summary{}, fmt.Errorf("summarize posture: %w", err)
+		}
+		c := policy.Criticality(crit)
+		if counts[c] == nil {
+			counts[c] = map[result.Status]int{}
+		}
+		counts[c][result.Status(st)] += n
+	}
+	if err := rows.Err(); err != nil {
+		return result.Summary{}, fmt.Errorf("summarize posture: %w", err)
+	}
+	return result.SummaryOf(counts), nil
 }

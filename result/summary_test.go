@@ -1,0 +1,61 @@
+package result
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/plumbhq/plumb/policy"
+)
+
+func TestSummarize(t *testing.T) {
+	rs := []Result{
+		{CID: 1, Criticality: 5, Status: Pass},
+		{CID: 2, Criticality: 5, Status: Fail},
+		{CID: 3, Criticality: 1, Status: Pass},
+		{CID: 4, Criticality: 1, Status: Error},
+		{CID: 5, Criticality: 3, Status: NA},
+		{CID: 6, Criticality: 3, Status: NotChecked},
+	}
+	got := Summarize(rs)
+	want := Summary{
+		Total: 6, Scored: 4,
+		Score:    50, // 2 of 4
+		Weighted: 50, // (5 + 1) / (5 + 5 + 1 + 1)
+		Coverage: 75, // 3 of 4
+		Counts:   map[Status]int{Pass: 2, Fail: 1, Error: 1, NA: 1, NotChecked: 1},
+		ByCriticality: map[policy.Criticality]map[Status]int{
+			5: {Pass: 1, Fail: 1}, 1: {Pass: 1, Error: 1}, 3: {NA: 1, NotChecked: 1},
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Summarize = %+v\nwant %+v", got, want)
+	}
+}
+
+func TestSummaryOfMatchesSummarize(t *testing.T) {
+	var rs []Result
+	counts := map[policy.Criticality]map[Status]int{}
+	for i := range 1000 {
+		crit := policy.Criticality(1 + i%5)
+		st := Statuses[(i*7)%len(Statuses)]
+		rs = append(rs, Result{CID: i, Criticality: crit, Status: st})
+		if counts[crit] == nil {
+			counts[crit] = map[Status]int{}
+		}
+		counts[crit][st]++
+	}
+	counts[0] = map[Status]int{Fail: 0} // a zero count is no count
+	got, want := SummaryOf(counts), Summarize(rs)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("SummaryOf = %+v\nSummarize = %+v", got, want)
+	}
+}
+
+func TestSummaryOfNothing(t *testing.T) {
+	for _, s := range []Summary{SummaryOf(nil), Summarize(nil)} {
+		if s.Total != 0 || s.Scored != 0 || s.Score != 0 || s.Weighted != 0 || s.Coverage != 0 ||
+			len(s.Counts) != len(Statuses) || len(s.ByCriticality) != 0 {
+			t.Fatalf("empty summary = %+v", s)
+		}
+	}
+}
