@@ -194,7 +194,10 @@ func (s *Source) ovalDefs(componentID string) (*oval.Definitions, error) {
 		d.defs, d.err = oval.Decode(dec)
 		if d.err != nil {
 			d.err = fmt.Errorf("%s: OVAL component %s: %w", s.Path, componentID, d.err)
+			return
 		}
+		// While prefetching, this runs as the benchmark parses.
+		d.defs.Index()
 	})
 	return d.defs, d.err
 }

@@ -56,7 +56,7 @@ func NewEvaluator(defs *Definitions, p Prober, external map[string][]string) *Ev
 		defs:     defs,
 		prober:   p,
 		external: external,
-		graph:    newGraph(defs),
+		graph:    defs.refGraph(),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/plumbhq/plumb/scap/ds"
 )
@@ -45,6 +46,23 @@ type Definitions struct {
 	Objects     map[string]*ObjectDef
 	States      map[string]*State
 	Variables   map[string]*Variable
+
+	graphOnce sync.Once
+	graph     *graph // see refGraph
+}
+
+// Index computes what evaluating the document needs besides its parse
+// (its reference graph), once; NewEvaluator does it otherwise. Call it
+// to have that done ahead, on another goroutine, or to have every
+// evaluator of a document share the work. The document must not change
+// afterwards.
+func (d *Definitions) Index() { d.refGraph() }
+
+// refGraph returns the document's reference graph, built once; it is
+// read-only, so every evaluator of the document shares it.
+func (d *Definitions) refGraph() *graph {
+	d.graphOnce.Do(func() { d.graph = newGraph(d) })
+	return d.graph
 }
 
 // Definition is one <definition>.
