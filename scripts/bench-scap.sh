@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: every rule of the SCAP Security Guide's Debian 11 data stream
-# on the cached bullseye root, Plumb against oscap-chroot in the same run
-# (wall time and peak RSS, median of RUNS), then the time Plumb takes to
-# load and parse each installed data stream.
+# on the cached bullseye root, Plumb against oscap-chroot in the same run,
+# taking turns (median wall time and largest peak RSS of RUNS each), then
+# the time Plumb takes to load and parse each installed data stream.
 #
 #   scripts/bench-scap.sh [RUNS]      (default 3)
 set -euo pipefail
@@ -34,28 +34,39 @@ rules=$(grep -c '<xccdf:select ' "$out/all.xml")
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# measure NAME CMD...: median wall seconds and max RSS KiB of RUNS runs.
-measure() {
+# run NAME CMD...: runs CMD once, appending its wall time (s, from the
+# nanosecond clock: /usr/bin/time's %e has 10 ms steps, a tenth of a
+# Plumb run) and peak RSS (KiB) to $out/NAME.runs.
+run() {
   local name=$1; shift
-  local walls=() rss=0
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -f '%e %M' -o "$out/time" "$@" >/dev/null 2>"$out/stderr" || true
-    read -r wall kb < <(tail -n 1 "$out/time")
-    walls+=("$wall")
-    [ "$kb" -gt "$rss" ] && rss=$kb
-  done
-  local med
-  med=$(printf '%s\n' "${walls[@]}" | median)
-  printf '%-40s wall %7.2f s   peak RSS %7.1f MiB\n' "$name" "$med" "$(echo "$rss / 1024" | bc -l)"
+  local start end
+  start=$(date +%s%N)
+  /usr/bin/time -f '%M' -o "$out/time" "$@" >/dev/null 2>"$out/stderr" || true
+  end=$(date +%s%N)
+  echo "$(echo "($end - $start) / 1000000000" | bc -l) $(tail -n 1 "$out/time")" >>"$out/$name.runs"
+}
+
+# report NAME LABEL: median wall time and largest peak RSS of NAME's runs.
+report() {
+  local med rss
+  med=$(awk '{print $1}' "$out/$1.runs" | median)
+  rss=$(awk '$2 > m {m = $2} END {print m}' "$out/$1.runs")
+  printf '%-40s wall %7.3f s   peak RSS %7.1f MiB\n' "$2" "$med" "$(echo "$rss / 1024" | bc -l)"
   echo "$med $rss" >"$out/last"
 }
 
 echo "plumb SCAP benchmark: $(nproc) cores, $(go version | awk '{print $3}'), $(oscap --version | head -n1), $runs runs each"
 echo "content: $ds ($rules rules, all selected), target: bullseye root $root"
 echo
-measure "oscap-chroot xccdf eval" oscap-chroot "$root" xccdf eval --tailoring-file "$out/all.xml" --profile xccdf_org.plumb_profile_all_rules --results "$out/oscap.xml" "$ds"
+# The two tools take turns, so that other work on the machine weighs on
+# both alike.
+for _ in $(seq "$runs"); do
+  run oscap oscap-chroot "$root" xccdf eval --tailoring-file "$out/all.xml" --profile xccdf_org.plumb_profile_all_rules --results "$out/oscap.xml" "$ds"
+  run plumb "$bin" scan --root "$root" --datastream "$ds" --tailoring "$out/all.xml" --profile xccdf_org.plumb_profile_all_rules --format json -o "$out/plumb.json" --no-progress
+done
+report oscap "oscap-chroot xccdf eval"
 read -r ow orss <"$out/last"
-measure "plumb scan --root --datastream" "$bin" scan --root "$root" --datastream "$ds" --tailoring "$out/all.xml" --profile xccdf_org.plumb_profile_all_rules --format json -o "$out/plumb.json" --no-progress
+report plumb "plumb scan --root --datastream"
 read -r pw prss <"$out/last"
 printf '%-40s %.1fx faster, %.2f of the memory\n' "ratio" "$(echo "$ow / $pw" | bc -l)" "$(echo "$prss / $orss" | bc -l)"
 echo
