@@ -210,6 +210,10 @@ func (s *Schedule) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
+	if v.Every == "" {
+		s.Every = 0
+		return nil
+	}
 	d, err := time.ParseDuration(v.Every)
 	if err != nil {
 		return fmt.Errorf("every: %w", err)
