@@ -52,6 +52,8 @@ func tokenTranscript(r io.Reader, resolve bool) string {
 	}
 }
 
+// compareTokens checks that the scanner's tokens are the tokenizer's,
+// also with input arriving a byte at a time unless the data is large.
 func compareTokens(t *testing.T, data []byte) string {
 	t.Helper()
 	for _, resolve := range []bool{true, false} {
@@ -59,7 +61,10 @@ func compareTokens(t *testing.T, data []byte) string {
 		withScan(false, func() { slow = tokenTranscript(bytes.NewReader(data), resolve) })
 		withScan(true, func() {
 			fast = tokenTranscript(bytes.NewReader(data), resolve)
-			bytewise = tokenTranscript(iotest.OneByteReader(bytes.NewReader(data)), resolve)
+			bytewise = fast
+			if len(data) < 1<<20 {
+				bytewise = tokenTranscript(iotest.OneByteReader(bytes.NewReader(data)), resolve)
+			}
 		})
 		if slow != fast || slow != bytewise {
 			t.Fatalf("tokens (resolve %v) of %s:\ntokenizer:\n%s\nscanner:\n%s\nscanner, a byte at a time:\n%s", resolve, short(data), slow, fast, bytewise)
