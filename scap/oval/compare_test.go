@@ -167,6 +167,9 @@ func TestPatterns(t *testing.T) {
 		if re.String() != expr {
 			t.Errorf("String() = %q", re.String())
 		}
+		if goSyntax := !strings.Contains(expr, "(?="); (re.Regexp() != nil) != goSyntax {
+			t.Errorf("%s: Regexp() = %v", expr, re.Regexp())
+		}
 	}
 	if _, err := p.Compile(`(`); err == nil {
 		t.Error("bad pattern compiled")

@@ -86,6 +86,10 @@ func compile(expr string, timeout time.Duration) (*Pattern, error) {
 // String returns the source pattern.
 func (p *Pattern) String() string { return p.expr }
 
+// Regexp returns the pattern compiled by Go's regexp, or nil when only
+// the backtracking engine accepts it.
+func (p *Pattern) Regexp() *regexp.Regexp { return p.re }
+
 // MatchString reports whether s contains a match.
 func (p *Pattern) MatchString(s string) (bool, error) {
 	switch {

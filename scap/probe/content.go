@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -215,7 +214,7 @@ type match struct {
 // with group indexes, and only the backtracking engine's patterns report
 // every group.
 func (p *Prober) findAll(re *oval.Pattern, text string, n int) ([]match, error) {
-	if g := p.goRegexp(re.String()); g != nil {
+	if g := re.Regexp(); g != nil {
 		var out []match
 		for _, idx := range g.FindAllStringSubmatchIndex(text, n) {
 			m := match{Start: idx[0], End: idx[1]}
@@ -237,20 +236,6 @@ func (p *Prober) findAll(re *oval.Pattern, text string, n int) ([]match, error) 
 		out[i] = match{Start: m.Start, End: m.End, groups: m.Groups}
 	}
 	return out, nil
-}
-
-// goRegexp compiles expr with Go's regexp once (nil when it does not
-// accept it), for findAll.
-func (p *Prober) goRegexp(expr string) *regexp.Regexp {
-	if v, ok := p.regexps.Load(expr); ok {
-		return v.(*regexp.Regexp)
-	}
-	re, err := regexp.Compile(expr)
-	if err != nil {
-		re = nil
-	}
-	p.regexps.Store(expr, re)
-	return re
 }
 
 // setupTextLines is the older textfilecontent_object: the pattern (the

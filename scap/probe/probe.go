@@ -71,7 +71,6 @@ type Prober struct {
 
 	partialMu sync.Mutex
 	partials  map[string]*partialMatcher
-	regexps   sync.Map // expr -> *regexp.Regexp (nil: not Go syntax)
 
 	stats stats
 }
