@@ -2,16 +2,14 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/plumbhq/plumb/internal/pgtest"
 )
 
 // The contract suite runs on both databases: a temp SQLite file and a
@@ -20,7 +18,7 @@ import (
 func TestSQLite(t *testing.T) { testStore(t, openSQLite) }
 
 func TestPostgres(t *testing.T) {
-	postgresAdmin(t) // skip (or fail in CI) once, not per subtest
+	pgtest.Require(t) // skip (or fail in CI) once, not per subtest
 	testStore(t, openPostgres)
 }
 
@@ -34,63 +32,11 @@ func openSQLite(t testing.TB) *Store {
 	return s
 }
 
-const defaultPostgres = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-// postgresAdmin connects to the server named by PLUMB_TEST_POSTGRES. An
-// unreachable server fails the test in CI and skips it elsewhere.
-func postgresAdmin(t testing.TB) (*sql.DB, string) {
-	t.Helper()
-	dsn := os.Getenv("PLUMB_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = defaultPostgres
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		if db != nil {
-			db.Close()
-		}
-		shown := dsn
-		if u, perr := url.Parse(dsn); perr == nil {
-			shown = u.Redacted()
-		}
-		msg := "PostgreSQL at " + shown + " (set PLUMB_TEST_POSTGRES) is unreachable: " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db, dsn
-}
-
-// openPostgres creates a database of its own for the test and drops it
+// openPostgres opens a database of its own for the test, dropped
 // afterwards.
 func openPostgres(t testing.TB) *Store {
 	t.Helper()
-	admin, dsn := postgresAdmin(t)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "plumb_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	s, err := Open(ctx, u.String())
+	s, err := Open(context.Background(), pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,24 +29,47 @@ func ServerDSN() string {
 	return DefaultDSN
 }
 
-// NewDatabase creates an empty database and returns its DSN.
-func NewDatabase(t testing.TB) string {
+// Require skips the test (fails it under CI=true) unless the server is
+// reachable: a suite calls it once rather than skipping every subtest.
+func Require(t testing.TB) {
+	t.Helper()
+	db := connect(t)
+	db.Close()
+}
+
+// connect opens the server, skipping or failing the test when it cannot.
+func connect(t testing.TB) *sql.DB {
 	t.Helper()
 	admin := ServerDSN()
 	db, err := sql.Open("pgx", admin)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
-		msg := "pgtest: PostgreSQL at " + admin + " is not reachable (set PLUMB_TEST_POSTGRES): " + err.Error()
+		db.Close()
+		shown := admin
+		if u, perr := url.Parse(admin); perr == nil {
+			shown = u.Redacted()
+		}
+		msg := "pgtest: PostgreSQL at " + shown + " is not reachable (set PLUMB_TEST_POSTGRES): " + err.Error()
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
+	return db
+}
+
+// NewDatabase creates an empty database and returns its DSN.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	admin := ServerDSN()
+	db := connect(t)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "plumb_test_" + hex.EncodeToString(b)
