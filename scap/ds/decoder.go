@@ -89,6 +89,11 @@ func (e *Error) Unwrap() error { return e.Err }
 // attribute list (Space "xmlns", or Local "xmlns" for the default
 // namespace). As with xml.Decoder, CharData, Comment and ProcInst tokens
 // are only valid until the next call.
+//
+// Tokens come from encoding/xml, except what the byte scanner of Skip
+// reads faster and vouches for (see scan.go): most start tags, and the
+// text PlainText, SkipText and AppendText take. Either way the same input
+// gives the same tokens, positions and errors.
 type Decoder struct {
 	name  string
 	br    *byteReader

@@ -7,7 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-// The scanner behind Skip.
+// The scanner behind Skip, also used by Token for start tags and by
+// PlainText, SkipText and AppendText for character data.
 //
 // Tokenizing with encoding/xml costs an allocation or more per token;
 // Open, which skips every component, spent nearly all its time there. The
