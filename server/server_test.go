@@ -24,14 +24,14 @@ import (
 
 // env is a real server over a fresh SQLite store, with one token per role.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	st     *store.Store
 	http   *httptest.Server
 	tokens map[string]string // role -> secret
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "plumb.db"))
