@@ -240,7 +240,7 @@ func (f *fleet) wait(t *testing.T, c *client.Client, id int64, limit time.Durati
 // (name prefix), and returns it.
 func waitRunning(t *testing.T, c *client.Client, scan int64, worker string) store.Job {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		jobs, err := c.ScanJobs(context.Background(), scan, store.Page{})
 		if err == nil {
@@ -329,7 +329,7 @@ func TestServerScannerKilled(t *testing.T) {
 	a.kill()
 	t.Logf("killed scanner-a holding job %d (attempt %d)", job.ID, job.Attempt)
 	f.scanner(t, "scanner-b", url, 2)
-	sc = f.wait(t, f.admin, sc.ID, 3*time.Minute)
+	sc = f.wait(t, f.admin, sc.ID, 5*time.Minute)
 	f.checkComplete(t, f.admin, sc)
 	jobs, err := f.admin.ScanJobs(context.Background(), sc.ID, store.Page{})
 	if err != nil {
@@ -359,7 +359,7 @@ func TestServerRestart(t *testing.T) {
 	if u := srv2.waitURL(t); u != url {
 		t.Fatalf("restarted on %s, want %s", u, url)
 	}
-	sc = f.wait(t, f.admin, sc.ID, 3*time.Minute)
+	sc = f.wait(t, f.admin, sc.ID, 5*time.Minute)
 	f.checkComplete(t, f.admin, sc)
 	if strings.Contains(srv2.Log(), "Created the first admin API token") {
 		t.Error("the restarted server created another admin token")
@@ -390,7 +390,7 @@ func TestServerReplicasPostgres(t *testing.T) {
 	}
 	f.scanner(t, "scanner", url2, 2)
 	sc := f.launch(t)
-	sc = f.wait(t, c2, sc.ID, 3*time.Minute)
+	sc = f.wait(t, c2, sc.ID, 5*time.Minute)
 	f.checkComplete(t, c2, sc)
 	posture, err := client.New(url1, tok).Posture(context.Background(), store.ResultFilter{Asset: f.assets[0], Page: store.Page{Limit: 1000}})
 	if err != nil || len(posture.Items) != f.rules {
