@@ -37,8 +37,8 @@ type dialect interface {
 	// retryable reports an error worth running the transaction again for.
 	retryable(err error) bool
 	// insertRows inserts rows (values in the order of cols) into table in
-	// bulk, inside t: one statement fails the transaction on any
-	// constraint violation, so nothing is half written.
+	// bulk, inside t. A constraint violation is returned as an error and
+	// the caller's transaction rolls back, so nothing is half written.
 	insertRows(ctx context.Context, t tx, table string, cols []string, rows [][]any) error
 }
 
