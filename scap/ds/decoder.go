@@ -139,6 +139,9 @@ type Decoder struct {
 	// read (see startTag), due next.
 	owedEnd    xml.Name
 	hasOwedEnd bool
+
+	// names are the raw names startTag has split (see internName).
+	names map[string]xml.Name
 }
 
 // origin maps positions in the decoded stream back to the file it came

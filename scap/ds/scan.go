@@ -835,7 +835,7 @@ func (d *Decoder) startTag() (xml.StartElement, bool) {
 	if bytes.IndexByte(tag, '&') >= 0 || bytes.IndexByte(tag, '\r') >= 0 {
 		return xml.StartElement{}, false
 	}
-	se := xml.StartElement{Name: splitName(string(tag[1 : 1+n]))}
+	se := xml.StartElement{Name: d.internName(tag[1 : 1+n])}
 	// The syntax is checked: name, then (space, name, '=', quoted value)*.
 	k := 1 + n
 	for {
@@ -849,7 +849,7 @@ func (d *Decoder) startTag() (xml.StartElement, bool) {
 		for nameByte[tag[k]] {
 			k++
 		}
-		name := splitName(string(tag[start:k]))
+		name := d.internName(tag[start:k])
 		for tag[k] != '=' {
 			k++
 		}
@@ -870,5 +870,25 @@ func (d *Decoder) startTag() (xml.StartElement, bool) {
 	d.setFast(s.base+int64(j), s.line, s.lineStart)
 	return se, true
 }
+
+// internName splits a raw qualified name as RawToken does. A document's
+// vocabulary is small: the names are kept (up to maxNames of them) and
+// handed out again instead of being allocated for every tag.
+func (d *Decoder) internName(raw []byte) xml.Name {
+	if n, ok := d.names[string(raw)]; ok {
+		return n
+	}
+	n := splitName(string(raw))
+	if len(d.names) < maxNames {
+		if d.names == nil {
+			d.names = map[string]xml.Name{}
+		}
+		d.names[string(raw)] = n
+	}
+	return n
+}
+
+// maxNames bounds Decoder.names.
+const maxNames = 1024
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
