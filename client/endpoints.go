@@ -8,6 +8,7 @@ import (
 
 	"github.com/plumbhq/plumb/api"
 	"github.com/plumbhq/plumb/policy"
+	"github.com/plumbhq/plumb/result"
 	"github.com/plumbhq/plumb/store"
 )
 
@@ -288,6 +289,17 @@ func (c *Client) ListResults(ctx context.Context, f store.ResultFilter) (api.Lis
 func (c *Client) Posture(ctx context.Context, f store.ResultFilter) (api.List[store.Result], error) {
 	var out api.List[store.Result]
 	err := c.get(ctx, "/v1/posture", ResultQuery(f), &out)
+	return out, err
+}
+
+// PostureSummary answers GET /v1/posture/summary: the score, coverage and
+// counts of the posture f selects (f.Page is ignored).
+func (c *Client) PostureSummary(ctx context.Context, f store.ResultFilter) (result.Summary, error) {
+	var out result.Summary
+	q := ResultQuery(f)
+	q.Del("limit")
+	q.Del("after")
+	err := c.get(ctx, "/v1/posture/summary", q, &out)
 	return out, err
 }
 

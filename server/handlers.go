@@ -772,6 +772,20 @@ func (s *Server) posture(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, list(items, f.Page, func(r store.Result) int64 { return r.ID }))
 }
 
+// postureSummary is the score of the posture the filters select:
+// counts per status and criticality, score, weighted score and coverage.
+func (s *Server) postureSummary(w http.ResponseWriter, r *http.Request) error {
+	f, err := resultFilter(r)
+	if err != nil {
+		return err
+	}
+	sum, err := s.st.PostureSummary(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, sum)
+}
+
 // ---- tokens and audit
 
 func checkTokenInput(in api.TokenInput) error {

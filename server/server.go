@@ -184,6 +184,7 @@ func (s *Server) routes() []route {
 
 		{"GET", "/v1/results", permRead, s.listResults},
 		{"GET", "/v1/posture", permRead, s.posture},
+		{"GET", "/v1/posture/summary", permRead, s.postureSummary},
 
 		{"GET", "/v1/tokens", permAdmin, s.listTokens},
 		{"POST", "/v1/tokens", permAdmin, s.createToken},

@@ -175,6 +175,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"DELETE /v1/schedules/{id}":       writers,
 		"GET /v1/results":                 readers,
 		"GET /v1/posture":                 readers,
+		"GET /v1/posture/summary":         readers,
 		"GET /v1/tokens":                  admin,
 		"POST /v1/tokens":                 admin,
 		"DELETE /v1/tokens/{id}":          admin,
@@ -431,6 +432,11 @@ func TestJobProtocol(t *testing.T) {
 	e.must("auditor", "GET", "/v1/posture?status=fail", nil, 200, &posture)
 	if len(posture.Items) != 1 || posture.Items[0].CID != 2 || posture.Items[0].AssetID != a.ID || posture.Items[0].ScanID != sc.ID {
 		t.Errorf("posture: %+v", posture.Items)
+	}
+	var sum result.Summary
+	e.must("auditor", "GET", "/v1/posture/summary?policy=plumb-linux-l1", nil, 200, &sum)
+	if sum.Total != 2 || sum.Counts[result.Pass] != 1 || sum.Counts[result.Fail] != 1 || sum.Score != 50 {
+		t.Errorf("posture summary: %+v", sum)
 	}
 	e.must("auditor", "GET", fmt.Sprintf("/v1/assets/%d", a.ID), nil, 200, &a)
 	if a.Technology != "debian-12" || a.LastSeen == nil {

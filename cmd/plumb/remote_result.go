@@ -77,10 +77,56 @@ func newResultListCommand() *cobra.Command {
 }
 
 func newPostureCommand() *cobra.Command {
-	return newResultsCommand("posture", "Show the current posture: the latest result of each control on each asset",
+	cmd := newResultsCommand("posture", "Show the current posture: the latest result of each control on each asset",
 		`  plumb posture --group web --status fail --criticality serious
-  plumb posture --asset web1 --json`,
+  plumb posture --asset web1 --json
+  plumb posture summary --group web`,
 		(*client.Client).Posture)
+	cmd.AddCommand(newPostureSummaryCommand())
+	return cmd
+}
+
+// newPostureSummaryCommand prints the score of a slice of the posture,
+// computed by the server over every matching result.
+func newPostureSummaryCommand() *cobra.Command {
+	var (
+		o  remoteOptions
+		rf resultFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "summary",
+		Short: "Score, coverage and counts of the current posture (per asset, group, policy, technology, ...)",
+		Example: `  plumb posture summary --group web
+  plumb posture summary --policy plumb-linux-l1 --technology debian-12 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
+				f, err := rf.filter(ctx, c)
+				if err != nil {
+					return err
+				}
+				sum, err := c.PostureSummary(ctx, f)
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return writeJSON(cmd.OutOrStdout(), sum)
+				}
+				w := cmd.OutOrStdout()
+				fmt.Fprintf(w, "Score %.1f%% (criticality-weighted %.1f%%), coverage %.1f%%, %d results\n",
+					sum.Score, sum.Weighted, sum.Coverage, sum.Total)
+				var parts []string
+				for _, st := range result.Statuses {
+					parts = append(parts, fmt.Sprintf("%s %d", st.Label(), sum.Counts[st]))
+				}
+				fmt.Fprintln(w, strings.Join(parts, ", "))
+				return nil
+			})
+		},
+	}
+	o.addFlags(cmd)
+	rf.addFlags(cmd)
+	return cmd
 }
 
 func newResultsCommand(use, short, example string, list func(*client.Client, context.Context, store.ResultFilter) (api.List[store.Result], error)) *cobra.Command {
