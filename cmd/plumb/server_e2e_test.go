@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ import (
 	"github.com/plumbhq/plumb/internal/pgtest"
 	"github.com/plumbhq/plumb/internal/sshtest"
 	"github.com/plumbhq/plumb/library"
+	"github.com/plumbhq/plumb/result"
 	"github.com/plumbhq/plumb/secret"
 	"github.com/plumbhq/plumb/store"
 )
@@ -395,6 +397,15 @@ func TestServerReplicasPostgres(t *testing.T) {
 	posture, err := client.New(url1, tok).Posture(context.Background(), store.ResultFilter{Asset: f.assets[0], Page: store.Page{Limit: 1000}})
 	if err != nil || len(posture.Items) != f.rules {
 		t.Errorf("replica 1 posture of host0: %d results (%v), want %d", len(posture.Items), err, f.rules)
+	}
+	out, stderr, code := run(t, "posture", "summary", "--policy", e2ePolicy, "--server", url1, "--token", tok, "--json")
+	var sum result.Summary
+	if code != 0 || json.Unmarshal([]byte(out), &sum) != nil || sum.Total != 2*f.rules || sum.Scored == 0 {
+		t.Errorf("plumb posture summary: exit %d, %+v\n%s%s", code, sum, out, stderr)
+	}
+	out, _, _ = run(t, "posture", "summary", "--asset", "host1", "--server", url1, "--token", tok)
+	if !strings.HasPrefix(out, "Score ") {
+		t.Errorf("plumb posture summary table:\n%s", out)
 	}
 }
 
