@@ -126,18 +126,6 @@ func (s *Server) createAsset(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, a)
 }
 
-func (s *Server) getAsset(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	a, err := s.st.GetAsset(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, a)
-}
-
 func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -157,18 +145,6 @@ func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, a)
-}
-
-func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteAsset(r.Context(), id, actor(r)); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // ---- groups
@@ -210,19 +186,6 @@ func (s *Server) policyExists(r *http.Request, field, id string) error {
 	return nil
 }
 
-func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {
-	q := &query{r: r}
-	p := q.page()
-	if q.err != nil {
-		return q.err
-	}
-	items, err := s.st.ListGroups(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, list(items, p, func(g store.Group) int64 { return g.ID }))
-}
-
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 	var in api.GroupInput
 	if err := decode(w, r, s.max, &in); err != nil {
@@ -237,18 +200,6 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, g)
-}
-
-func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	g, err := s.st.GetGroup(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, g)
 }
 
 func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) error {
@@ -270,18 +221,6 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, g)
-}
-
-func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteGroup(r.Context(), id, actor(r)); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func (s *Server) groupAssets(w http.ResponseWriter, r *http.Request) error {
@@ -473,43 +412,6 @@ func (s *Server) createCredential(w http.ResponseWriter, r *http.Request) error 
 	return writeJSON(w, http.StatusCreated, c)
 }
 
-func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) error {
-	q := &query{r: r}
-	p := q.page()
-	if q.err != nil {
-		return q.err
-	}
-	items, err := s.st.ListCredentials(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, list(items, p, func(c store.Credential) int64 { return c.ID }))
-}
-
-func (s *Server) getCredential(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	c, err := s.st.GetCredential(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, c)
-}
-
-func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteCredential(r.Context(), id, actor(r)); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // ---- scans
 
 // launch resolves a scan's policies and targets and queues one job per
@@ -602,30 +504,6 @@ func (s *Server) listScans(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, list(items, f.Page, func(s store.Scan) int64 { return s.ID }))
 }
 
-func (s *Server) getScan(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	sc, err := s.st.GetScan(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, sc)
-}
-
-func (s *Server) cancelScan(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := s.st.CancelScan(r.Context(), id, actor(r)); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (s *Server) scanJobs(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -697,31 +575,6 @@ func (s *Server) createSchedule(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, sc)
-}
-
-func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request) error {
-	q := &query{r: r}
-	p := q.page()
-	if q.err != nil {
-		return q.err
-	}
-	items, err := s.st.ListSchedules(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, list(items, p, func(s store.Schedule) int64 { return s.ID }))
-}
-
-func (s *Server) deleteSchedule(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteSchedule(r.Context(), id, actor(r)); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // ---- results and posture
@@ -820,29 +673,4 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, api.List[store.Token]{Items: nonNil(items)})
-}
-
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := s.st.RevokeToken(r.Context(), id, actor(r)); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
-	q := &query{r: r}
-	p := q.page()
-	if q.err != nil {
-		return q.err
-	}
-	items, err := s.st.ListAudit(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, list(items, p, func(e store.AuditEntry) int64 { return e.ID }))
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,6 +136,53 @@ func pathID(r *http.Request) (int64, error) {
 		return 0, invalid("id", "%q is not an id (a positive integer)", s)
 	}
 	return id, nil
+}
+
+// get answers GET .../{id} with the object find returns.
+func get[T any](find func(context.Context, int64) (T, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		v, err := find(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, v)
+	}
+}
+
+// act answers a write on .../{id} that returns nothing (delete, cancel,
+// revoke) with 204; do records the caller in the audit log.
+func act(do func(ctx context.Context, id int64, actor string) error) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		if err := do(r.Context(), id, actor(r)); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+// paged answers a listing that takes no filter but the page.
+func paged[T any](find func(context.Context, store.Page) ([]T, error), id func(T) int64) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q := &query{r: r}
+		p := q.page()
+		if q.err != nil {
+			return q.err
+		}
+		items, err := find(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, list(items, p, id))
+	}
 }
 
 // query reads typed query parameters, collecting the first error.

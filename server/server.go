@@ -131,8 +131,12 @@ func allowed(role string, p perm) bool {
 type route struct {
 	method, path string
 	perm         perm
-	h            func(w http.ResponseWriter, r *http.Request) error
+	h            handler
 }
+
+// handler is an API handler: an error it returns is answered as problem
+// details.
+type handler = func(w http.ResponseWriter, r *http.Request) error
 
 // Routes lists every authenticated route as "METHOD /path", for tests
 // and documentation.
@@ -150,15 +154,15 @@ func (s *Server) routes() []route {
 
 		{"GET", "/v1/assets", permRead, s.listAssets},
 		{"POST", "/v1/assets", permWrite, s.createAsset},
-		{"GET", "/v1/assets/{id}", permRead, s.getAsset},
+		{"GET", "/v1/assets/{id}", permRead, get(s.st.GetAsset)},
 		{"PUT", "/v1/assets/{id}", permWrite, s.updateAsset},
-		{"DELETE", "/v1/assets/{id}", permWrite, s.deleteAsset},
+		{"DELETE", "/v1/assets/{id}", permWrite, act(s.st.DeleteAsset)},
 
-		{"GET", "/v1/groups", permRead, s.listGroups},
+		{"GET", "/v1/groups", permRead, paged(s.st.ListGroups, func(g store.Group) int64 { return g.ID })},
 		{"POST", "/v1/groups", permWrite, s.createGroup},
-		{"GET", "/v1/groups/{id}", permRead, s.getGroup},
+		{"GET", "/v1/groups/{id}", permRead, get(s.st.GetGroup)},
 		{"PUT", "/v1/groups/{id}", permWrite, s.updateGroup},
-		{"DELETE", "/v1/groups/{id}", permWrite, s.deleteGroup},
+		{"DELETE", "/v1/groups/{id}", permWrite, act(s.st.DeleteGroup)},
 		{"GET", "/v1/groups/{id}/assets", permRead, s.groupAssets},
 
 		{"GET", "/v1/policies", permRead, s.listPolicies},
@@ -167,20 +171,20 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/policies/{pid}", permRead, s.getPolicy},
 		{"GET", "/v1/policies/{pid}/versions", permRead, s.policyVersions},
 
-		{"GET", "/v1/credentials", permRead, s.listCredentials},
+		{"GET", "/v1/credentials", permRead, paged(s.st.ListCredentials, func(c store.Credential) int64 { return c.ID })},
 		{"POST", "/v1/credentials", permWrite, s.createCredential},
-		{"GET", "/v1/credentials/{id}", permRead, s.getCredential},
-		{"DELETE", "/v1/credentials/{id}", permWrite, s.deleteCredential},
+		{"GET", "/v1/credentials/{id}", permRead, get(s.st.GetCredential)},
+		{"DELETE", "/v1/credentials/{id}", permWrite, act(s.st.DeleteCredential)},
 
 		{"GET", "/v1/scans", permRead, s.listScans},
 		{"POST", "/v1/scans", permWrite, s.createScan},
-		{"GET", "/v1/scans/{id}", permRead, s.getScan},
-		{"POST", "/v1/scans/{id}/cancel", permWrite, s.cancelScan},
+		{"GET", "/v1/scans/{id}", permRead, get(s.st.GetScan)},
+		{"POST", "/v1/scans/{id}/cancel", permWrite, act(s.st.CancelScan)},
 		{"GET", "/v1/scans/{id}/jobs", permRead, s.scanJobs},
 
-		{"GET", "/v1/schedules", permRead, s.listSchedules},
+		{"GET", "/v1/schedules", permRead, paged(s.st.ListSchedules, func(sc store.Schedule) int64 { return sc.ID })},
 		{"POST", "/v1/schedules", permWrite, s.createSchedule},
-		{"DELETE", "/v1/schedules/{id}", permWrite, s.deleteSchedule},
+		{"DELETE", "/v1/schedules/{id}", permWrite, act(s.st.DeleteSchedule)},
 
 		{"GET", "/v1/results", permRead, s.listResults},
 		{"GET", "/v1/posture", permRead, s.posture},
@@ -188,8 +192,8 @@ func (s *Server) routes() []route {
 
 		{"GET", "/v1/tokens", permAdmin, s.listTokens},
 		{"POST", "/v1/tokens", permAdmin, s.createToken},
-		{"DELETE", "/v1/tokens/{id}", permAdmin, s.revokeToken},
-		{"GET", "/v1/audit", permAudit, s.listAudit},
+		{"DELETE", "/v1/tokens/{id}", permAdmin, act(s.st.RevokeToken)},
+		{"GET", "/v1/audit", permAudit, paged(s.st.ListAudit, func(e store.AuditEntry) int64 { return e.ID })},
 
 		{"POST", "/v1/jobs/claim", permWork, s.claimJob},
 		{"POST", "/v1/jobs/{id}/heartbeat", permWork, s.heartbeat},
