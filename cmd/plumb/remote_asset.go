@@ -86,7 +86,7 @@ func resolveAll(ctx context.Context, c *client.Client, refs []string, resolve fu
 func newAssetCommand() *cobra.Command {
 	return nounCommand("asset", "Manage the assets (hosts) of a Plumb server",
 		newAssetListCommand(), newAssetAddCommand(), newAssetShowCommand(),
-		newAssetUpdateCommand(), newAssetRemoveCommand())
+		newAssetUpdateCommand(), removeCommand("asset", "Remove an asset (its stored results stay)", "web1", resolveAsset, (*client.Client).DeleteAsset))
 }
 
 func newAssetListCommand() *cobra.Command {
@@ -326,38 +326,12 @@ func newAssetUpdateCommand() *cobra.Command {
 	return cmd
 }
 
-func newAssetRemoveCommand() *cobra.Command {
-	var o remoteOptions
-	cmd := &cobra.Command{
-		Use:     "rm ID-or-NAME",
-		Aliases: []string{"remove", "delete"},
-		Short:   "Remove an asset (its stored results stay)",
-		Example: `  plumb asset rm web1`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
-				id, err := resolveAsset(ctx, c, args[0])
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteAsset(ctx, id); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "removed asset %d\n", id)
-				return nil
-			})
-		},
-	}
-	o.addConnFlags(cmd)
-	return cmd
-}
-
 // Groups.
 
 func newGroupCommand() *cobra.Command {
 	return nounCommand("group", "Manage asset groups: static members, tag rules and assigned policies",
 		newGroupListCommand(), newGroupAddCommand(), newGroupShowCommand(),
-		newGroupUpdateCommand(), newGroupRemoveCommand(), newGroupAssetsCommand())
+		newGroupUpdateCommand(), removeCommand("group", "Remove a group (its assets stay)", "web", resolveGroup, (*client.Client).DeleteGroup), newGroupAssetsCommand())
 }
 
 func newGroupListCommand() *cobra.Command {
@@ -545,32 +519,6 @@ func newGroupUpdateCommand() *cobra.Command {
 	return cmd
 }
 
-func newGroupRemoveCommand() *cobra.Command {
-	var o remoteOptions
-	cmd := &cobra.Command{
-		Use:     "rm ID-or-NAME",
-		Aliases: []string{"remove", "delete"},
-		Short:   "Remove a group (its assets stay)",
-		Example: `  plumb group rm web`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
-				id, err := resolveGroup(ctx, c, args[0])
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteGroup(ctx, id); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "removed group %d\n", id)
-				return nil
-			})
-		},
-	}
-	o.addConnFlags(cmd)
-	return cmd
-}
-
 func newGroupAssetsCommand() *cobra.Command {
 	var (
 		o  remoteOptions
@@ -599,5 +547,33 @@ func newGroupAssetsCommand() *cobra.Command {
 	}
 	o.addFlags(cmd)
 	lo.addFlags(cmd, 0)
+	return cmd
+}
+
+// removeCommand is `plumb NOUN rm ID-or-NAME`.
+func removeCommand(noun, short, example string, resolve func(context.Context, *client.Client, string) (int64, error),
+	del func(*client.Client, context.Context, int64) error) *cobra.Command {
+	var o remoteOptions
+	cmd := &cobra.Command{
+		Use:     "rm ID-or-NAME",
+		Aliases: []string{"remove", "delete"},
+		Short:   short,
+		Example: "  plumb " + noun + " rm " + example,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
+				id, err := resolve(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				if err := del(c, ctx, id); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "removed %s %d\n", noun, id)
+				return nil
+			})
+		},
+	}
+	o.addConnFlags(cmd)
 	return cmd
 }

@@ -17,7 +17,7 @@ import (
 
 func newCredentialCommand() *cobra.Command {
 	return nounCommand("credential", "Manage the SSH credentials the server's scanners log in with (secrets are never shown)",
-		newCredentialListCommand(), newCredentialAddCommand(), newCredentialShowCommand(), newCredentialRemoveCommand())
+		newCredentialListCommand(), newCredentialAddCommand(), newCredentialShowCommand(), removeCommand("credential", "Remove a credential (assets and scans that used it lose it)", "deploy", resolveCredential, (*client.Client).DeleteCredential))
 }
 
 func credentialTable(w io.Writer, cs []store.Credential) error {
@@ -207,31 +207,5 @@ func newCredentialShowCommand() *cobra.Command {
 		},
 	}
 	o.addFlags(cmd)
-	return cmd
-}
-
-func newCredentialRemoveCommand() *cobra.Command {
-	var o remoteOptions
-	cmd := &cobra.Command{
-		Use:     "rm ID-or-NAME",
-		Aliases: []string{"remove", "delete"},
-		Short:   "Remove a credential",
-		Example: `  plumb credential rm deploy`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
-				id, err := resolveCredential(ctx, c, args[0])
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteCredential(ctx, id); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "removed credential %d\n", id)
-				return nil
-			})
-		},
-	}
-	o.addConnFlags(cmd)
 	return cmd
 }
