@@ -114,7 +114,9 @@ func runScan(ctx context.Context, o scanOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	defer sr.close()
+	if sr != nil {
+		defer sr.Close()
+	}
 	var runs []engine.Run
 	// SCAP content alone replaces the default baseline; with --policy too,
 	// both run on the same target.

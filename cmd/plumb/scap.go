@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,8 +13,6 @@ import (
 
 	"github.com/plumbhq/plumb/result"
 	"github.com/plumbhq/plumb/scap"
-	"github.com/plumbhq/plumb/scap/oval"
-	"github.com/plumbhq/plumb/scap/probe"
 	"github.com/plumbhq/plumb/scap/xccdf"
 	"github.com/plumbhq/plumb/target"
 )
@@ -105,114 +102,38 @@ func (o *scapOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.benchmarkID, "benchmark-id", "", "benchmark `ID` when the data stream holds several")
 }
 
-// scapRun is SCAP content opened and resolved for a scan.
-type scapRun struct {
-	src *scap.Source
-	sel *xccdf.Selection
-}
-
 // openSCAP opens the content and resolves the profile before anything is
-// scanned, so that a typo in a profile id costs nothing.
-func openSCAP(o scapOptions, warn io.Writer) (*scapRun, error) {
+// scanned, so that a typo in a profile id costs nothing. No --datastream:
+// nil.
+func openSCAP(o scapOptions, warn io.Writer) (*scap.Profile, error) {
 	if o.datastream == "" {
 		if o.profile != "" || o.tailoring != "" {
 			return nil, fmt.Errorf("--profile and --tailoring need --datastream FILE")
 		}
 		return nil, nil
 	}
-	src, err := scap.Open(o.datastream, scap.OpenOptions{DataStream: o.streamID, Benchmark: o.benchmarkID, Prefetch: true, Brief: true})
+	p, err := scap.OpenProfile(o.datastream, scap.OpenOptions{DataStream: o.streamID, Benchmark: o.benchmarkID}, o.profile, o.tailoring)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--datastream %s: %w", o.datastream, err)
 	}
-	var tail *xccdf.Tailoring
-	if o.tailoring != "" {
-		f, err := os.Open(o.tailoring)
-		if err != nil {
-			src.Close()
-			return nil, err
-		}
-		tail, err = xccdf.ParseTailoring(f)
-		f.Close()
-		if err != nil {
-			src.Close()
-			return nil, fmt.Errorf("--tailoring %s: %w", o.tailoring, err)
-		}
-	}
-	profile, err := matchProfile(src.Benchmark, tail, o.profile)
-	if err != nil {
-		src.Close()
-		return nil, err
-	}
-	sel, err := src.Benchmark.Resolve(profile, tail)
-	if err != nil {
-		src.Close()
-		return nil, fmt.Errorf("%s: profile %q: %w", o.datastream, o.profile, err)
-	}
-	for _, w := range sel.Warnings {
+	for _, w := range p.Warnings {
 		fmt.Fprintf(warn, "plumb: %s: warning: %s\n", o.datastream, w)
 	}
-	return &scapRun{src: src, sel: sel}, nil
+	return p, nil
 }
 
-// matchProfile accepts a profile's full id or a unique suffix of it
-// ("cis_level1_server" for xccdf_org.ssgproject.content_profile_cis_level1_server).
-func matchProfile(b *xccdf.Benchmark, t *xccdf.Tailoring, id string) (string, error) {
-	if id == "" || id == xccdf.AllProfile {
-		return id, nil
-	}
-	var ids []string
-	for _, p := range b.Profiles {
-		ids = append(ids, p.ID)
-	}
-	if t != nil {
-		for _, p := range t.Profiles {
-			ids = append(ids, p.ID)
-		}
-	}
-	var match []string
-	for _, p := range ids {
-		if p == id {
-			return id, nil
-		}
-		if strings.HasSuffix(p, "_"+id) || strings.HasSuffix(p, "profile_"+id) {
-			match = append(match, p)
-		}
-	}
-	switch len(match) {
-	case 1:
-		return match[0], nil
-	case 0:
-		return "", fmt.Errorf("--profile %q: no such profile in %s; have: %s", id, b.ID, strings.Join(ids, ", "))
-	}
-	return "", fmt.Errorf("--profile %q is ambiguous: %s", id, strings.Join(match, ", "))
-}
-
-// scan evaluates the content on t and adds its policy run to host.
-func (r *scapRun) scan(ctx context.Context, t target.Target, host *result.Host, concurrency int, log *slog.Logger) error {
+// scanSCAP evaluates the content on t and adds its policy run to host.
+func scanSCAP(ctx context.Context, p *scap.Profile, t target.Target, host *result.Host, concurrency int, log *slog.Logger) error {
 	start := time.Now()
-	pats := &oval.Patterns{}
-	pr := probe.New(t, probe.Options{Patterns: pats})
-	rrs, err := r.src.Evaluate(ctx, r.sel, pr, scap.Options{Concurrency: concurrency, Patterns: pats})
+	method, _, _ := strings.Cut(t.Name(), ":")
+	run, st, err := p.Scan(ctx, t, concurrency, method)
 	if err != nil {
 		return err
 	}
-	method, _, _ := strings.Cut(t.Name(), ":")
-	host.Policies = append(host.Policies, r.src.PolicyRun(r.sel, rrs, scap.Options{Method: method}))
-	st := pr.Stats()
+	host.Policies = append(host.Policies, run)
 	host.Stats.EntriesWalked += int(st.EntriesWalked)
 	host.Stats.FilesRead += int(st.FilesRead)
 	host.Stats.Commands += int(st.Commands)
-	log.Debug("scap content evaluated", "target", t.Name(), "rules", len(rrs), "seconds", time.Since(start).Seconds())
+	log.Debug("scap content evaluated", "target", t.Name(), "rules", len(run.Results), "seconds", time.Since(start).Seconds())
 	return nil
-}
-
-// unscanned is the policy run of a host that could not be scanned.
-func (r *scapRun) unscanned(reason, msg string) result.PolicyRun {
-	return r.src.PolicyRun(r.sel, scap.Unscanned(r.sel, reason, msg), scap.Options{})
-}
-
-func (r *scapRun) close() {
-	if r != nil {
-		r.src.Close()
-	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/plumbhq/plumb/engine"
 	"github.com/plumbhq/plumb/inventory"
 	"github.com/plumbhq/plumb/result"
+	"github.com/plumbhq/plumb/scap"
 	"github.com/plumbhq/plumb/target"
 )
 
@@ -107,7 +108,7 @@ type hostResult struct {
 // scanAll scans every target, at most o.concurrency at once. One host
 // failing never stops the others: it becomes a Host with Error set and
 // every control Error with the reason.
-func scanAll(ctx context.Context, specs []targetSpec, runs []engine.Run, sr *scapRun, o scanOptions, stderr io.Writer) ([]result.Host, error) {
+func scanAll(ctx context.Context, specs []targetSpec, runs []engine.Run, sr *scap.Profile, o scanOptions, stderr io.Writer) ([]result.Host, error) {
 	level := slog.LevelWarn
 	if o.verbose {
 		level = slog.LevelDebug
@@ -144,7 +145,7 @@ func scanAll(ctx context.Context, specs []targetSpec, runs []engine.Run, sr *sca
 }
 
 // scanHost connects to one target and evaluates everything on it.
-func scanHost(ctx context.Context, spec targetSpec, runs []engine.Run, sr *scapRun, o scanOptions, log *slog.Logger, prog *progress) hostResult {
+func scanHost(ctx context.Context, spec targetSpec, runs []engine.Run, sr *scap.Profile, o scanOptions, log *slog.Logger, prog *progress) hostResult {
 	start := time.Now()
 	t, err := spec.open(ctx)
 	if err != nil {
@@ -165,8 +166,8 @@ func scanHost(ctx context.Context, spec targetSpec, runs []engine.Run, sr *scapR
 	host.Target = spec.name
 	if sr != nil {
 		if host.Error != "" {
-			host.Policies = append(host.Policies, sr.unscanned(host.Reason, host.Error))
-		} else if err := sr.scan(ctx, t, &host, o.objectConcurrency, log); err != nil {
+			host.Policies = append(host.Policies, sr.Unscanned(host.Reason, host.Error))
+		} else if err := scanSCAP(ctx, sr, t, &host, o.objectConcurrency, log); err != nil {
 			return hostResult{err: err}
 		}
 	}
