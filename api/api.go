@@ -81,6 +81,29 @@ type PolicyImport struct {
 	All bool     `json:"all,omitempty"`
 }
 
+// SCAPImport imports a profile of SCAP content installed on the server
+// (a data stream in its content directories, named by file name, e.g.
+// ssg-debian11-ds.xml) as a policy. ID defaults to the data stream's
+// name and the profile's short id, e.g. ssg-debian11-standard.
+type SCAPImport struct {
+	ID         string `json:"id,omitempty"`
+	DataStream string `json:"datastream"`
+	Profile    string `json:"profile"`
+}
+
+// SCAPPolicy is the document of a policy imported from SCAP content
+// (source "scap"): which content, by name and SHA-256, and which profile.
+// Scanner workers evaluate it from their own installed copy of the same
+// file and refuse a different one.
+type SCAPPolicy struct {
+	DataStream       string `json:"datastream"`
+	SHA256           string `json:"sha256"`
+	Profile          string `json:"profile"`
+	Benchmark        string `json:"benchmark"`
+	BenchmarkVersion string `json:"benchmark_version"`
+	Rules            int    `json:"rules"`
+}
+
 // PolicyDoc is a stored policy version with its document.
 type PolicyDoc struct {
 	store.Policy

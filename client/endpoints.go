@@ -173,6 +173,14 @@ func (c *Client) ImportPolicies(ctx context.Context, in api.PolicyImport) (api.L
 	return out, err
 }
 
+// ImportSCAP answers POST /v1/policies/scap: a profile of SCAP content
+// installed on the server stored as a policy.
+func (c *Client) ImportSCAP(ctx context.Context, in api.SCAPImport) (api.PolicyDoc, error) {
+	var out api.PolicyDoc
+	err := c.post(ctx, "/v1/policies/scap", in, &out)
+	return out, err
+}
+
 // GetPolicy answers GET /v1/policies/{id}: version 0 is the latest.
 func (c *Client) GetPolicy(ctx context.Context, policyID string, version int) (api.PolicyDoc, error) {
 	var q url.Values

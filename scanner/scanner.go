@@ -19,6 +19,9 @@ import (
 	"github.com/plumbhq/plumb/api"
 	"github.com/plumbhq/plumb/engine"
 	"github.com/plumbhq/plumb/policy"
+	"github.com/plumbhq/plumb/result"
+	"github.com/plumbhq/plumb/scap"
+	"github.com/plumbhq/plumb/scap/xccdf"
 	"github.com/plumbhq/plumb/store"
 	"github.com/plumbhq/plumb/target"
 	"github.com/plumbhq/plumb/target/sshtarget"
@@ -55,6 +58,58 @@ type Worker struct {
 	Logger *slog.Logger
 	// OnDone, when set, is told of every job the worker finished.
 	OnDone func(job int64, err error)
+	// ContentDirs are where SCAP data streams are looked for (default
+	// xccdf.ContentDirs()).
+	ContentDirs []string
+
+	mu       sync.Mutex
+	profiles map[string]*scap.Profile // by SHA-256 and profile id
+}
+
+// profile opens (once per worker) the SCAP content a policy names,
+// refusing a file that is not the one the policy was imported from.
+func (w *Worker) profile(doc api.SCAPPolicy) (*scap.Profile, error) {
+	key := doc.SHA256 + " " + doc.Profile
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if p := w.profiles[key]; p != nil {
+		return p, nil
+	}
+	dirs := w.ContentDirs
+	if dirs == nil {
+		dirs = xccdf.ContentDirs()
+	}
+	path, err := scap.Locate(doc.DataStream, dirs)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := scap.FileSHA256(path)
+	if err != nil {
+		return nil, err
+	}
+	if sum != doc.SHA256 {
+		return nil, fmt.Errorf("%s on this scanner is not the content the policy was imported from (SHA-256 %s, want %s): install the same ssg package version", path, sum[:12], doc.SHA256[:min(12, len(doc.SHA256))])
+	}
+	p, err := scap.OpenProfile(path, scap.OpenOptions{}, doc.Profile, "")
+	if err != nil {
+		return nil, err
+	}
+	if w.profiles == nil {
+		w.profiles = map[string]*scap.Profile{}
+	}
+	w.profiles[key] = p
+	return p, nil
+}
+
+// Close releases the SCAP content the worker opened.
+func (w *Worker) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k, p := range w.profiles {
+		p.Close()
+		delete(w.profiles, k)
+	}
+	return nil
 }
 
 // Run takes and runs jobs until ctx ends. Errors talking to the server
@@ -183,8 +238,31 @@ func (w *Worker) runJob(ctx context.Context, c *api.Claim) error {
 // scan evaluates the claim's policies on its asset.
 func (w *Worker) scan(ctx context.Context, c *api.Claim, log *slog.Logger) (api.Completion, error) {
 	var runs []engine.Run
+	type scapRun struct {
+		id      string
+		version int
+		p       *scap.Profile
+	}
+	var scaps []scapRun
 	versions := map[string]int{}
 	for _, doc := range c.Policies {
+		if doc.Source == "scap" {
+			var sp api.SCAPPolicy
+			if err := json.Unmarshal(doc.Document, &sp); err != nil {
+				return api.Completion{}, fmt.Errorf("policy %s version %d: %w", doc.ID, doc.Version, err)
+			}
+			p, err := w.profile(sp)
+			if err != nil {
+				// This scanner cannot run the job at all: say why on the
+				// job rather than let another worker fail the same way.
+				msg := fmt.Sprintf("policy %s version %d: %v", doc.ID, doc.Version, err)
+				log.Error("cannot evaluate the job's SCAP content", "err", msg)
+				return api.Completion{Error: msg, Results: []store.Result{}}, nil
+			}
+			scaps = append(scaps, scapRun{doc.ID, doc.Version, p})
+			versions[doc.ID] = doc.Version
+			continue
+		}
 		var p policy.Policy
 		if err := json.Unmarshal(doc.Document, &p); err != nil {
 			return api.Completion{}, fmt.Errorf("policy %s version %d: %w", doc.ID, doc.Version, err)
@@ -215,6 +293,19 @@ func (w *Worker) scan(ctx context.Context, c *api.Claim, log *slog.Logger) (api.
 	host, err := eng.Scan(ctx, t, runs)
 	if err != nil {
 		return api.Completion{}, err
+	}
+	for _, sr := range scaps {
+		var run result.PolicyRun
+		if host.Error != "" {
+			run = sr.p.Unscanned(host.Reason, host.Error)
+		} else {
+			method, _, _ := strings.Cut(t.Name(), ":")
+			if run, _, err = sr.p.Scan(ctx, t, w.ObjectConcurrency, method); err != nil {
+				return api.Completion{}, err
+			}
+		}
+		run.ID = sr.id
+		host.Policies = append(host.Policies, run)
 	}
 	comp := api.Completion{Technology: host.Facts.Technology, Error: host.Error, Results: []store.Result{}}
 	for _, run := range host.Policies {

@@ -2,8 +2,12 @@ package scap
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/plumbhq/plumb/result"
@@ -118,3 +122,38 @@ func (p *Profile) Unscanned(reason, msg string) result.PolicyRun {
 
 // Close releases the content.
 func (p *Profile) Close() error { return p.Source.Close() }
+
+// Locate finds the data stream named name (a base name such as
+// ssg-debian11-ds.xml) among the *-ds.xml files of dirs. Servers and
+// scanner workers name content this way, so each machine finds its own
+// installed copy and nothing outside the content directories is read.
+func Locate(name string, dirs []string) (string, error) {
+	if name == "" || strings.ContainsAny(name, `/\`) {
+		return "", fmt.Errorf("data stream %q: give a file name such as ssg-debian11-ds.xml, found in %s", name, strings.Join(dirs, ", "))
+	}
+	files, err := xccdf.FindIn(dirs...)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		if filepath.Base(f) == name {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("data stream %s is not installed in %s (apt-get install ssg-debian ssg-debderived ssg-nondebian)", name, strings.Join(dirs, ", "))
+}
+
+// FileSHA256 is the hex SHA-256 of a file: the identity of a content
+// version, so a worker scans exactly what the policy was imported from.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

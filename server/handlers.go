@@ -16,6 +16,8 @@ import (
 	"github.com/plumbhq/plumb/api"
 	"github.com/plumbhq/plumb/policy"
 	"github.com/plumbhq/plumb/result"
+	"github.com/plumbhq/plumb/scap"
+	"github.com/plumbhq/plumb/scap/xccdf"
 	"github.com/plumbhq/plumb/store"
 )
 
@@ -339,6 +341,66 @@ func (s *Server) importPolicies(w http.ResponseWriter, r *http.Request) error {
 		docs = append(docs, policyDoc(sp))
 	}
 	return writeJSON(w, http.StatusOK, api.List[api.PolicyDoc]{Items: docs})
+}
+
+// importSCAP stores a profile of SCAP content installed on the server as
+// a policy. The document names the content by file name and SHA-256, so
+// every scanner evaluates the same content from its own copy.
+func (s *Server) importSCAP(w http.ResponseWriter, r *http.Request) error {
+	var in api.SCAPImport
+	if err := decode(w, r, s.max, &in); err != nil {
+		return err
+	}
+	path, err := scap.Locate(in.DataStream, s.dirs)
+	if err != nil {
+		return invalid("datastream", "%v", err)
+	}
+	if in.Profile == "" {
+		return invalid("profile", "name a profile (plumb content profiles FILE lists them), or %q for every rule", xccdf.AllProfile)
+	}
+	p, err := scap.OpenProfile(path, scap.OpenOptions{}, in.Profile, "")
+	if err != nil {
+		return invalid("profile", "%v", err)
+	}
+	defer p.Close()
+	sum, err := scap.FileSHA256(path)
+	if err != nil {
+		return err
+	}
+	b := p.Source.Benchmark
+	doc := api.SCAPPolicy{DataStream: in.DataStream, SHA256: sum, Profile: p.Selection.ProfileID,
+		Benchmark: b.ID, BenchmarkVersion: b.Version, Rules: p.Rules()}
+	id := in.ID
+	if id == "" {
+		short := doc.Profile
+		if i := strings.LastIndex(short, "_profile_"); i >= 0 {
+			short = short[i+len("_profile_"):]
+		}
+		id = strings.ToLower(strings.TrimSuffix(in.DataStream, "-ds.xml") + "-" + strings.Trim(short, "()"))
+		id = strings.ReplaceAll(id, "_", "-")
+	}
+	if !policyIDRE.MatchString(id) {
+		return invalid("id", "%q is not a valid policy id: lower-case letters, digits and . _ -", id)
+	}
+	if s.lib.Policy(id) != nil {
+		return problem(http.StatusConflict, "conflict", "id", "%q is a built-in policy; choose another id", id)
+	}
+	if cur, err := s.st.GetPolicy(r.Context(), id, 0); err == nil && cur.Source != "scap" {
+		return problem(http.StatusConflict, "conflict", "id", "policy %q exists and is not SCAP content; choose another id", id)
+	}
+	title := b.Title
+	if p.Selection.Profile != nil {
+		title = p.Selection.Profile.Title
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	sp, err := s.st.PutPolicy(r.Context(), store.Policy{ID: id, Title: title, Source: "scap", Body: body}, actor(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, policyDoc(sp))
 }
 
 func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) error {

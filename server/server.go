@@ -21,6 +21,7 @@ import (
 
 	"github.com/plumbhq/plumb/api"
 	"github.com/plumbhq/plumb/policy"
+	"github.com/plumbhq/plumb/scap/xccdf"
 	"github.com/plumbhq/plumb/secret"
 	"github.com/plumbhq/plumb/store"
 )
@@ -39,6 +40,10 @@ type Config struct {
 	MaxBody int64
 	// ScheduleEvery is how often due schedules are looked for (default 15 s).
 	ScheduleEvery time.Duration
+	// ContentDirs are where SCAP data streams may be imported from
+	// (default xccdf.ContentDirs(): where the SCAP Security Guide
+	// packages install them).
+	ContentDirs []string
 }
 
 // Server answers the API. Create it with New.
@@ -50,6 +55,7 @@ type Server struct {
 	lease time.Duration
 	max   int64
 	tick  time.Duration
+	dirs  []string
 	mux   *http.ServeMux
 }
 
@@ -59,7 +65,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("server: Store, Library and Box are required")
 	}
 	s := &Server{st: cfg.Store, lib: cfg.Library, box: cfg.Box, log: cfg.Logger,
-		lease: cfg.Lease, max: cfg.MaxBody, tick: cfg.ScheduleEvery}
+		lease: cfg.Lease, max: cfg.MaxBody, tick: cfg.ScheduleEvery, dirs: cfg.ContentDirs}
+	if s.dirs == nil {
+		s.dirs = xccdf.ContentDirs()
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -168,6 +177,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/policies", permRead, s.listPolicies},
 		{"POST", "/v1/policies", permWrite, s.pushPolicy},
 		{"POST", "/v1/policies/import", permWrite, s.importPolicies},
+		{"POST", "/v1/policies/scap", permWrite, s.importSCAP},
 		{"GET", "/v1/policies/{pid}", permRead, s.getPolicy},
 		{"GET", "/v1/policies/{pid}/versions", permRead, s.policyVersions},
 

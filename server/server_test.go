@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -159,6 +160,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /v1/policies":                readers,
 		"POST /v1/policies":               writers,
 		"POST /v1/policies/import":        writers,
+		"POST /v1/policies/scap":          writers,
 		"GET /v1/policies/{pid}":          readers,
 		"GET /v1/policies/{pid}/versions": readers,
 		"GET /v1/credentials":             readers,
@@ -481,5 +483,48 @@ func TestSchedules(t *testing.T) {
 	e.must("auditor", "GET", "/v1/scans", nil, 200, &scans)
 	if len(scans.Items) != 1 || scans.Items[0].Jobs != 1 || scans.Items[0].CreatedBy != "scheduler" || !slices.Equal(scans.Items[0].Policies, []string{"plumb-linux-l1"}) {
 		t.Errorf("scans launched: %+v", scans.Items)
+	}
+}
+
+// TestImportSCAP imports a profile of the SCAP Security Guide installed on
+// this machine (test.sh installs ssg-debian).
+func TestImportSCAP(t *testing.T) {
+	const ds = "/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml"
+	if _, err := os.Stat(ds); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing (apt-get install ssg-debian)", ds)
+		}
+		t.Skipf("%s is missing (apt-get install ssg-debian)", ds)
+	}
+	e := newEnv(t)
+	var doc api.PolicyDoc
+	e.must("operator", "POST", "/v1/policies/scap", api.SCAPImport{DataStream: "ssg-debian11-ds.xml", Profile: "standard"}, 201, &doc)
+	var sp api.SCAPPolicy
+	if err := json.Unmarshal(doc.Document, &sp); err != nil {
+		t.Fatal(err)
+	}
+	if doc.ID != "ssg-debian11-standard" || doc.Source != "scap" || doc.Version != 1 || sp.Rules == 0 || len(sp.SHA256) != 64 ||
+		sp.Profile != "xccdf_org.ssgproject.content_profile_standard" {
+		t.Errorf("imported %+v %+v", doc.Policy, sp)
+	}
+	e.must("operator", "POST", "/v1/policies/scap", api.SCAPImport{DataStream: "ssg-debian11-ds.xml", Profile: "standard"}, 201, &doc)
+	if doc.Version != 1 {
+		t.Errorf("re-import stored version %d, want 1", doc.Version)
+	}
+	for _, c := range []struct {
+		in    api.SCAPImport
+		field string
+	}{
+		{api.SCAPImport{DataStream: "../../etc/passwd", Profile: "standard"}, "datastream"},
+		{api.SCAPImport{DataStream: "/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml", Profile: "standard"}, "datastream"},
+		{api.SCAPImport{DataStream: "ssg-nothing-ds.xml", Profile: "standard"}, "datastream"},
+		{api.SCAPImport{DataStream: "ssg-debian11-ds.xml", Profile: "no_such_profile"}, "profile"},
+		{api.SCAPImport{DataStream: "ssg-debian11-ds.xml"}, "profile"},
+		{api.SCAPImport{DataStream: "ssg-debian11-ds.xml", Profile: "standard", ID: "plumb-linux-l1"}, "id"},
+	} {
+		status, data := e.do("operator", "POST", "/v1/policies/scap", c.in)
+		if p := problemOf(t, data); status/100 != 4 || p.Field != c.field {
+			t.Errorf("%+v: %d %s, want a 4xx naming %s", c.in, status, data, c.field)
+		}
 	}
 }

@@ -124,15 +124,41 @@ func newPolicyImportCommand() *cobra.Command {
 	var (
 		o   remoteOptions
 		all bool
+		sc  api.SCAPImport
 	)
 	cmd := &cobra.Command{
-		Use:   "import [--all | ID...] --server URL",
-		Short: "Import built-in policies into a server (a new version only where the policy changed)",
+		Use:   "import [--all | ID... | --datastream FILE --profile P] --server URL",
+		Short: "Import built-in policies, or a profile of SCAP content, into a server (a new version only where the policy changed)",
+		Long: `Import built-in policies by id (or --all), or one profile of SCAP content installed on
+the server: --datastream names the data stream by file name (as plumb content list shows it,
+e.g. ssg-debian11-ds.xml) and --profile the profile (its id or a unique suffix such as
+standard or cis_level1_server). Scanner workers evaluate SCAP policies from their own
+installed copy of the same file, which must be identical (same SHA-256).`,
 		Example: `  plumb policy import --all --server https://plumb.example.com
-  plumb policy import plumb-linux-l1 plumb-pci-dss-4 --server https://plumb.example.com`,
+  plumb policy import plumb-linux-l1 plumb-pci-dss-4 --server https://plumb.example.com
+  plumb policy import --datastream ssg-debian11-ds.xml --profile standard --server https://plumb.example.com`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if sc.DataStream != "" || sc.Profile != "" {
+				if all || len(args) > 0 {
+					return errors.New("--datastream imports one SCAP profile: give no policy IDs and no --all with it")
+				}
+				if sc.DataStream == "" || sc.Profile == "" {
+					return errors.New("--datastream and --profile go together")
+				}
+				return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
+					d, err := c.ImportSCAP(ctx, sc)
+					if err != nil {
+						return err
+					}
+					items := []api.PolicyDoc{d}
+					return printOrJSON(cmd.OutOrStdout(), o.json, d, func(w io.Writer) error { return policyDocTable(w, items) })
+				})
+			}
+			if sc.ID != "" {
+				return errors.New("--id names an imported SCAP profile; it needs --datastream and --profile")
+			}
 			if all == (len(args) > 0) {
-				return errors.New("give policy IDs or --all (see plumb policy list)")
+				return errors.New("give policy IDs or --all (see plumb policy list), or --datastream and --profile")
 			}
 			return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
 				l, err := c.ImportPolicies(ctx, api.PolicyImport{IDs: args, All: all})
@@ -144,7 +170,11 @@ func newPolicyImportCommand() *cobra.Command {
 		},
 	}
 	o.addFlags(cmd)
-	cmd.Flags().BoolVar(&all, "all", false, "import every built-in policy")
+	f := cmd.Flags()
+	f.BoolVar(&all, "all", false, "import every built-in policy")
+	f.StringVar(&sc.DataStream, "datastream", "", "SCAP data stream `FILE` name installed on the server (e.g. ssg-debian11-ds.xml)")
+	f.StringVar(&sc.Profile, "profile", "", "the data stream's profile `ID` (or a unique suffix; \"(all)\" for every rule)")
+	f.StringVar(&sc.ID, "id", "", "policy `ID` for the SCAP profile (default DATASTREAM-PROFILE, e.g. ssg-debian11-standard)")
 	return cmd
 }
 

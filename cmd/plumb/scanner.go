@@ -23,6 +23,7 @@ func newScannerCommand() *cobra.Command {
 		concurrency, objectConcurrency              int
 		poll, connectTimeout, commandTimeout        time.Duration
 		knownHosts                                  string
+		contentDirs                                 []string
 		acceptNew                                   bool
 	)
 	cmd := &cobra.Command{
@@ -75,8 +76,10 @@ The worker's token needs the scanner (or admin) role: plumb token add NAME --rol
 				Poll:              poll,
 				SSH: sshtarget.Config{KnownHostsFile: knownHosts, AcceptNewHostKey: acceptNew,
 					ConnectTimeout: connectTimeout, CommandTimeout: commandTimeout},
-				Logger: log,
+				Logger:      log,
+				ContentDirs: contentDirs,
 			}
+			defer w.Close()
 			log.Info("scanner started", "server", serverURL, "worker", name, "concurrency", concurrency)
 			if err := w.Run(cmd.Context()); err != nil && !errors.Is(err, context.Canceled) {
 				return err
@@ -97,6 +100,7 @@ The worker's token needs the scanner (or admin) role: plumb token add NAME --rol
 	f.DurationVar(&connectTimeout, "connect-timeout", 10*time.Second, "bound on connecting and logging in to a host")
 	f.DurationVar(&commandTimeout, "command-timeout", 30*time.Second, "bound on each remote command and file operation")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringSliceVar(&contentDirs, "content-dir", nil, "`DIR` holding SCAP data streams for SCAP policies (repeatable; default the SCAP Security Guide's install directories)")
 	return cmd
 }
 

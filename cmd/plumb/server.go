@@ -35,6 +35,7 @@ type serverOptions struct {
 	lease     time.Duration
 	tokenFile string
 	logLevel  string
+	content   []string
 }
 
 func (o *serverOptions) addStoreFlags(cmd *cobra.Command) {
@@ -91,6 +92,7 @@ Scans are run by scanner workers: see 'plumb scanner'.`,
 	f.DurationVar(&o.lease, "lease", 2*time.Minute, "how long a scanner holds a job without a heartbeat before another may take it")
 	f.StringVar(&o.tokenFile, "admin-token-file", "", "on first start, also write the admin token to this `FILE` (mode 0600)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringSliceVar(&o.content, "content-dir", nil, "`DIR` SCAP data streams may be imported from (repeatable; default the SCAP Security Guide's install directories)")
 	cmd.AddCommand(newServerTokenCommand())
 	return cmd
 }
@@ -138,7 +140,7 @@ func openServer(ctx context.Context, o serverOptions, log *slog.Logger) (*server
 	if err != nil {
 		return nil, nil, fmt.Errorf("database: %w", err)
 	}
-	srv, err := server.New(server.Config{Store: st, Library: lib, Box: box, Logger: log, Lease: o.lease})
+	srv, err := server.New(server.Config{Store: st, Library: lib, Box: box, Logger: log, Lease: o.lease, ContentDirs: o.content})
 	if err != nil {
 		st.Close()
 		return nil, nil, err

@@ -158,7 +158,7 @@ const e2ePolicy = "plumb-linux-l1"
 
 // setupFleet starts n sshd hosts and registers them on the server at
 // url, each in its own network partition (they share 127.0.0.1).
-func setupFleet(t *testing.T, url, adminTok string, n int) *fleet {
+func setupFleet(t *testing.T, url, adminTok string, n int, opts ...sshtest.Options) *fleet {
 	t.Helper()
 	ctx := context.Background()
 	f := &fleet{admin: client.New(url, adminTok), adminTok: adminTok}
@@ -169,7 +169,11 @@ func setupFleet(t *testing.T, url, adminTok string, n int) *fleet {
 	}
 	var known strings.Builder
 	for i := range n {
-		srv := sshtest.Start(t, sshtest.Options{})
+		var o sshtest.Options
+		if len(opts) > 0 {
+			o = opts[0]
+		}
+		srv := sshtest.Start(t, o)
 		srv.AuthorizeKey(t, "root", key.Public)
 		known.WriteString(srv.KnownHostsLine() + "\n")
 		a, err := f.admin.CreateAsset(ctx, api.AssetInput{Name: fmt.Sprintf("host%d", i), Addresses: []string{"127.0.0.1"},
@@ -452,4 +456,73 @@ func TestServerTLS(t *testing.T) {
 			t.Error("plain HTTP answered on the TLS port")
 		}
 	}
+}
+
+// TestServerSCAP: a profile of the SCAP Security Guide imported on the
+// server is evaluated by a scanner over SSH, beside a built-in policy, on
+// a host whose sessions are chrooted into the Debian 11 root, and every
+// rule's result equals a local plumb scan --root of that root.
+func TestServerSCAP(t *testing.T) {
+	sshtest.Require(t)
+	root := need(t, "PLUMB_TEST_BULLSEYE_ROOT", os.Getenv("PLUMB_TEST_BULLSEYE_ROOT"), "run the suite with ./test.sh, which builds the bullseye root")
+	data := t.TempDir()
+	srv := start(t, "server", serverArgs(data, "127.0.0.1:0")...)
+	url := srv.waitURL(t)
+	f := setupFleet(t, url, readToken(t, filepath.Join(data, "admin.token")), 1, sshtest.Options{Config: []string{"ChrootDirectory " + root}})
+	ctx := context.Background()
+	doc, err := f.admin.ImportSCAP(ctx, api.SCAPImport{DataStream: "ssg-debian11-ds.xml", Profile: "standard"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sp api.SCAPPolicy
+	if err := json.Unmarshal(doc.Document, &sp); err != nil {
+		t.Fatal(err)
+	}
+	f.scanner(t, "scanner", url, 1)
+	sc, err := f.admin.LaunchScan(ctx, api.ScanInput{Policies: []string{doc.ID, e2ePolicy}, Assets: f.assets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc = f.wait(t, f.admin, sc.ID, 5*time.Minute)
+	if sc.State != store.Finished {
+		t.Fatalf("scan %+v", sc)
+	}
+	rs, _, err := client.All(ctx, store.Page{Limit: 1000}, 0, func(ctx context.Context, p store.Page) (api.List[store.Result], error) {
+		return f.admin.ListResults(ctx, store.ResultFilter{Scan: sc.ID, Policy: doc.ID, Page: p})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != sp.Rules {
+		t.Errorf("%d results of %s, want %d (one per selected rule)", len(rs), doc.ID, sp.Rules)
+	}
+	out, stderr, code := run(t, "scan", "--root", root, "--datastream", "/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml",
+		"--profile", "standard", "--format", "json", "--no-progress")
+	if code != 0 {
+		t.Fatalf("local scan: exit %d: %s", code, stderr)
+	}
+	local := map[string]string{}
+	for _, r := range decode(t, out).Hosts[0].Policies[0].Results {
+		local[r.Rule] = r.SCAPResult
+	}
+	differ := 0
+	for _, r := range rs {
+		if r.Rule == "" || r.PolicyVersion != doc.Version || r.Method != "ssh" {
+			t.Errorf("result %+v lacks its SCAP identity", r.Result)
+			break
+		}
+		// Runtime state (sysctl values, the environment, the mount table
+		// in /proc, which a chroot lacks) is the live host's over SSH and
+		// the files' in a root: not compared.
+		runtime := strings.Contains(r.Rule, "sysctl") || strings.Contains(r.Rule, "_path_") || strings.Contains(r.Message, "/proc/")
+		if r.SCAPResult != local[r.Rule] && !runtime {
+			differ++
+			t.Errorf("%s: %s through the server, %s locally (%s)", r.Rule, r.SCAPResult, local[r.Rule], r.Message)
+		}
+	}
+	sum, err := f.admin.PostureSummary(ctx, store.ResultFilter{Policy: doc.ID})
+	if err != nil || sum.Total != sp.Rules || sum.Counts["pass"] == 0 || sum.Counts["fail"] == 0 {
+		t.Errorf("posture summary of %s: %+v, %v", doc.ID, sum, err)
+	}
+	t.Logf("%s: %d rules, %v, %d differ from the local scan", doc.ID, sp.Rules, sum.Counts, differ)
 }
