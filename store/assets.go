@@ -318,11 +318,13 @@ func (s *Store) DeleteAsset(ctx context.Context, id int64, actor string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.ExecContext(ctx, `DELETE FROM posture WHERE asset_id = ?`, id); err != nil {
-			return fmt.Errorf("delete asset %d posture: %w", id, err)
-		}
+		// The asset row before its posture rows: CompleteJob locks them in
+		// that order too.
 		if _, err := t.ExecContext(ctx, `DELETE FROM assets WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete asset %d: %w", id, err)
+		}
+		if _, err := t.ExecContext(ctx, `DELETE FROM posture WHERE asset_id = ?`, id); err != nil {
+			return fmt.Errorf("delete asset %d posture: %w", id, err)
 		}
 		return s.audit(ctx, t, now, actor, "asset.delete", assetObject(id), "name="+a.Name)
 	})

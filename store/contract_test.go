@@ -37,6 +37,8 @@ func testStore(t *testing.T, open func(t testing.TB) *Store) {
 		{"LeaseTakeover", testLeaseTakeover},
 		{"IdempotentResults", testIdempotentResults},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"LastJobsEndTogether", testLastJobsEndTogether},
+		{"MaxAttempts", testMaxAttempts},
 		{"Posture", testPosture},
 		{"ResultFilters", testResultFilters},
 		{"PostureSummary", testPostureSummary},
@@ -804,6 +806,124 @@ func testConcurrentClaims(t *testing.T, s *Store) {
 	got := must[Scan](t)(s.GetScan(ctx, sc.ID))
 	if got.State != Finished || got.Done != jobs {
 		t.Fatalf("scan = %+v: the last job to finish must end the scan", got)
+	}
+}
+
+// testLastJobsEndTogether ends the last jobs of many scans at the same
+// moment, from two Stores (two servers), in every mix of outcomes: one of
+// them must end each scan, and the scan is failed exactly when every job
+// failed.
+func testLastJobsEndTogether(t *testing.T, s *Store) {
+	const scans, perScan = 12, 3
+	var as []int64
+	for i := range perScan {
+		as = append(as, must[Asset](t)(s.CreateAsset(ctx, Asset{Name: fmt.Sprint(i)}, "x")).ID)
+	}
+	stores := []*Store{s, reopen(t, s)}
+	for round := range scans {
+		sc := must[Scan](t)(s.CreateScan(ctx, Scan{}, as, "x"))
+		var jobs []Job
+		for range perScan {
+			j, ok, err := s.ClaimJob(ctx, "w", time.Minute)
+			if err != nil || !ok {
+				t.Fatalf("claim: %v %v", ok, err)
+			}
+			jobs = append(jobs, j)
+		}
+		// Round r fails the jobs whose bit is set in r: all fail in some
+		// rounds, none in others.
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i, j := range jobs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out := JobOutcome{Results: results("p", 20, result.Pass, time.Now())}
+				if round>>i&1 == 1 {
+					out = JobOutcome{Error: "unreachable"}
+				}
+				<-start
+				if err := stores[i%2].CompleteJob(ctx, j.ID, j.Attempt, out); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		want := Finished
+		if round&(1<<perScan-1) == 1<<perScan-1 {
+			want = Failed
+		}
+		if got := must[Scan](t)(s.GetScan(ctx, sc.ID)); got.State != want || got.Done != perScan || got.Finished == nil {
+			t.Fatalf("round %d: scan = %+v, want %s: the last job to end must end the scan", round, got, want)
+		}
+	}
+}
+
+// testMaxAttempts: a job whose lease expires under its last allowed
+// attempt is failed, not handed out again, and ends its scan when it was
+// the last open job.
+func testMaxAttempts(t *testing.T, s *Store) {
+	c := newClock()
+	s.Now = c.Now
+	a := must[Asset](t)(s.CreateAsset(ctx, Asset{Name: "a"}, "x"))
+	b := must[Asset](t)(s.CreateAsset(ctx, Asset{Name: "b"}, "x"))
+	sc := must[Scan](t)(s.CreateScan(ctx, Scan{}, []int64{a.ID}, "x"))
+	for attempt := 1; attempt <= DefaultMaxAttempts; attempt++ {
+		j, ok, err := s.ClaimJob(ctx, fmt.Sprintf("w%d", attempt), time.Minute)
+		if err != nil || !ok || j.Attempt != attempt {
+			t.Fatalf("claim %d = %+v %v %v", attempt, j, ok, err)
+		}
+		c.Add(2 * time.Minute) // the worker died
+	}
+	// Another scan's job waits behind the abandoned one.
+	other := must[Scan](t)(s.CreateScan(ctx, Scan{}, []int64{b.ID}, "x"))
+	j, ok, err := s.ClaimJob(ctx, "w4", time.Minute)
+	check(t, err)
+	if !ok || j.ScanID != other.ID {
+		t.Fatalf("claim after the last attempt = %+v %v, want the job of scan %d", j, ok, other.ID)
+	}
+	jobs := must[[]Job](t)(s.ListJobs(ctx, sc.ID))
+	want := fmt.Sprintf("abandoned after %d attempts: each worker stopped renewing its lease", DefaultMaxAttempts)
+	if len(jobs) != 1 || jobs[0].State != Failed || jobs[0].Error != want || jobs[0].LeaseUntil != nil ||
+		!jobs[0].Finished.Equal(c.Now()) || jobs[0].Attempt != DefaultMaxAttempts {
+		t.Fatalf("abandoned job = %+v", jobs)
+	}
+	if got := must[Scan](t)(s.GetScan(ctx, sc.ID)); got.State != Failed || got.Failures != 1 || !got.Finished.Equal(c.Now()) {
+		t.Fatalf("scan of the abandoned job = %+v, want failed", got)
+	}
+	// The last worker may still report: too late.
+	if err := s.CompleteJob(ctx, jobs[0].ID, DefaultMaxAttempts, JobOutcome{}); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("completing an abandoned job: %v, want ErrLeaseLost", err)
+	}
+
+	// A Store's own limit; a scan with other jobs ended stays open until
+	// its last, and then finishes (not every job failed).
+	check(t, s.RenewLease(ctx, j.ID, j.Attempt, 24*time.Hour)) // its worker lives
+	s.MaxAttempts = 1
+	c.Add(time.Hour)
+	sc2 := must[Scan](t)(s.CreateScan(ctx, Scan{}, []int64{a.ID}, "x"))
+	j2, ok, err := s.ClaimJob(ctx, "w5", time.Minute)
+	if err != nil || !ok || j2.ScanID != sc2.ID {
+		t.Fatalf("claim = %+v %v %v", j2, ok, err)
+	}
+	c.Add(2 * time.Minute)
+	if _, ok, err := s.ClaimJob(ctx, "w6", time.Minute); err != nil || ok {
+		t.Fatalf("claim after one expired attempt: ok %v err %v, want nothing to do", ok, err)
+	}
+	if got := must[Job](t)(s.GetJob(ctx, j2.ID)); got.State != Failed ||
+		got.Error != "abandoned after 1 attempts: each worker stopped renewing its lease" {
+		t.Fatalf("job = %+v", got)
+	}
+	if got := must[Scan](t)(s.GetScan(ctx, sc2.ID)); got.State != Failed {
+		t.Fatalf("scan = %+v, want failed", got)
+	}
+	if got := must[Scan](t)(s.GetScan(ctx, other.ID)); got.State != Running {
+		t.Fatalf("scan with a live job = %+v, want running", got)
+	}
+	check(t, s.CompleteJob(ctx, j.ID, j.Attempt, JobOutcome{Results: results("p", 2, result.Pass, c.Now())}))
+	if got := must[Scan](t)(s.GetScan(ctx, other.ID)); got.State != Finished {
+		t.Fatalf("scan = %+v, want finished", got)
 	}
 }
 

@@ -32,6 +32,13 @@ type dialect interface {
 	// lock takes a transaction-scoped lock on key (PostgreSQL advisory
 	// lock; a no-op on SQLite, where the write transaction is exclusive).
 	lock(ctx context.Context, t tx, key string) error
+	// serialWrites reports that write transactions run one at a time
+	// (SQLite), so a transaction sees every write committed before it and
+	// none can commit beside it.
+	serialWrites() bool
+	// writableCTE reports that an INSERT, UPDATE or DELETE may sit in a
+	// WITH clause (PostgreSQL; SQLite's WITH takes SELECTs only).
+	writableCTE() bool
 	// unique reports the constraint a uniqueness violation names.
 	unique(err error) (constraint string, ok bool)
 	// retryable reports an error worth running the transaction again for.
@@ -53,6 +60,8 @@ func (sqliteDialect) forUpdate() string                      { return "" }
 func (sqliteDialect) skipLocked(string) string               { return "" }
 func (sqliteDialect) lock(context.Context, tx, string) error { return nil }
 func (sqliteDialect) retryable(error) bool                   { return false }
+func (sqliteDialect) serialWrites() bool                     { return true }
+func (sqliteDialect) writableCTE() bool                      { return false }
 
 func (sqliteDialect) unique(err error) (string, bool) {
 	var e *sqlite.Error
@@ -91,15 +100,11 @@ func (sqliteDialect) insertRows(ctx context.Context, t tx, table string, cols []
 		for n > len(rows) {
 			n /= 2
 		}
-		st, err := t.prepared(ctx, sqliteInsert(table, cols, n))
-		if err != nil {
-			return err
-		}
 		args := make([]any, 0, n*len(cols))
 		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
+		if _, err := t.execHot(ctx, sqliteInsert(table, cols, n), args...); err != nil {
 			return err
 		}
 		rows = rows[n:]
@@ -150,6 +155,9 @@ func (pgDialect) ddl(q string) string {
 }
 
 func (pgDialect) forUpdate() string { return " FOR UPDATE" }
+
+func (pgDialect) serialWrites() bool { return false }
+func (pgDialect) writableCTE() bool  { return true }
 
 func (pgDialect) skipLocked(table string) string { return " FOR UPDATE OF " + table + " SKIP LOCKED" }
 

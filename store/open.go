@@ -22,6 +22,10 @@ type Store struct {
 	// Now is the clock (default time.Now), injectable for tests. Every
 	// timestamp and lease the store writes is read from it.
 	Now func() time.Time
+	// MaxAttempts is how many workers may take a job and let its lease
+	// expire before ClaimJob fails it instead of handing it out again
+	// (default DefaultMaxAttempts).
+	MaxAttempts int
 
 	// db takes the writes. On SQLite it is one connection whose
 	// transactions begin IMMEDIATE, so writers queue in the pool instead of
@@ -229,13 +233,16 @@ func (s *Store) prepare(ctx context.Context, qs []string) error {
 	return nil
 }
 
-// prepared returns q (with ? placeholders) as a statement of t: the one
-// Open prepared, when it did, else one prepared for t alone.
-func (t tx) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+// execHot runs q (with ? placeholders) in t as the statement Open
+// prepared for it on SQLite. PostgreSQL runs it as a plain Exec: pgx
+// prepares each query once per connection and caches it, where a
+// statement prepared for t alone would cost two more round trips (prepare
+// and deallocate).
+func (t tx) execHot(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if st, ok := t.s.stmts[q]; ok {
-		return t.tx.StmtContext(ctx, st), nil
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return t.tx.PrepareContext(ctx, t.d.rebind(q))
+	return t.ExecContext(ctx, q, args...)
 }
 
 // write runs fn in one write transaction: everything fn does, including its

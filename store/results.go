@@ -55,37 +55,62 @@ func scanResult(r scanner) (Result, error) {
 // the latest stored version of its policy; one with no Time gets now.
 func (s *Store) CompleteJob(ctx context.Context, job int64, attempt int, out JobOutcome) error {
 	now := s.now()
-	state := Finished
-	if out.Error != "" {
-		state = Failed
-	}
 	return s.write(ctx, func(t tx) error {
-		var scan, asset int64
-		err := t.QueryRowContext(ctx, `UPDATE jobs SET state = ?, error = ?, finished = ?, lease_until = NULL
-			WHERE id = ? AND state = 'running' AND attempt = ? RETURNING scan_id, asset_id`,
-			state, out.Error, micros(now), job, attempt).Scan(&scan, &asset)
+		scan, asset, err := s.endJob(ctx, t, job, attempt, out, now)
 		if err != nil {
-			if isNoRows(err) {
-				return leaseLost(ctx, t, job, attempt)
-			}
-			return fmt.Errorf("complete job %d: %w", job, err)
+			return err
 		}
 		if err := s.storeResults(ctx, t, scan, job, asset, now, out.Results); err != nil {
 			return err
 		}
-		if out.Technology != "" || out.Error == "" {
-			q := `UPDATE assets SET technology = CASE WHEN ? <> '' THEN ? ELSE technology END`
-			args := []any{out.Technology, out.Technology}
-			if out.Error == "" {
-				q += `, last_seen = ?, first_seen = COALESCE(first_seen, ?)`
-				args = append(args, micros(now), micros(now))
-			}
-			if _, err := t.ExecContext(ctx, q+` WHERE id = ?`, append(args, asset)...); err != nil {
-				return fmt.Errorf("update asset %d: %w", asset, err)
-			}
-		}
-		return s.finishScan(ctx, t, scan, now)
+		return s.finishScan(ctx, t, scan, job, now)
 	})
+}
+
+// endJob ends job, when it is still running under attempt, as out says,
+// and records on its asset the detected technology and, when the host
+// was reached, the seen times. It returns the job's scan and asset. On
+// PostgreSQL both updates are one statement (one round trip); the asset
+// row is locked before any posture row of the asset, the order
+// DeleteAsset keeps too.
+func (s *Store) endJob(ctx context.Context, t tx, job int64, attempt int, out JobOutcome, now time.Time) (scan, asset int64, err error) {
+	state := Finished
+	if out.Error != "" {
+		state = Failed
+	}
+	jobQ := `UPDATE jobs SET state = ?, error = ?, finished = ?, lease_until = NULL
+		WHERE id = ? AND state = 'running' AND attempt = ? RETURNING scan_id, asset_id`
+	jobArgs := []any{state, out.Error, micros(now), job, attempt}
+	var set string
+	var setArgs []any
+	if out.Technology != "" || out.Error == "" {
+		set = `technology = CASE WHEN ? <> '' THEN ? ELSE technology END`
+		setArgs = []any{out.Technology, out.Technology}
+		if out.Error == "" {
+			set += `, last_seen = ?, first_seen = COALESCE(first_seen, ?)`
+			setArgs = append(setArgs, micros(now), micros(now))
+		}
+	}
+	if set != "" && s.d.writableCTE() {
+		err = t.QueryRowContext(ctx, `WITH j AS (`+jobQ+`),
+			a AS (UPDATE assets SET `+set+` WHERE id = (SELECT asset_id FROM j))
+			SELECT scan_id, asset_id FROM j`, append(jobArgs, setArgs...)...).Scan(&scan, &asset)
+		set = ""
+	} else {
+		err = t.QueryRowContext(ctx, jobQ, jobArgs...).Scan(&scan, &asset)
+	}
+	if err != nil {
+		if isNoRows(err) {
+			return 0, 0, leaseLost(ctx, t, job, attempt)
+		}
+		return 0, 0, fmt.Errorf("complete job %d: %w", job, err)
+	}
+	if set != "" {
+		if _, err := t.ExecContext(ctx, `UPDATE assets SET `+set+` WHERE id = ?`, append(setArgs, asset)...); err != nil {
+			return 0, 0, fmt.Errorf("update asset %d: %w", asset, err)
+		}
+	}
+	return scan, asset, nil
 }
 
 // resultInsertCols are the columns storeResults fills, in order.
@@ -167,11 +192,7 @@ func (s *Store) storeResults(ctx context.Context, t tx, scan, job, asset int64, 
 	if err := s.d.insertRows(ctx, t, "results", resultInsertCols, rows); err != nil {
 		return fmt.Errorf("store results of job %d: %w", job, err)
 	}
-	st, err := t.prepared(ctx, postureUpsert)
-	if err == nil {
-		_, err = st.ExecContext(ctx, job)
-	}
-	if err != nil {
+	if _, err := t.execHot(ctx, postureUpsert, job); err != nil {
 		return fmt.Errorf("update posture from job %d: %w", job, err)
 	}
 	return nil
@@ -207,39 +228,50 @@ func assignExcluded(cols string, skip ...string) string {
 	return strings.Join(parts, ", ")
 }
 
-// finishScan ends a queued or running scan whose jobs have all ended.
-func (s *Store) finishScan(ctx context.Context, t tx, scan int64, now time.Time) error {
-	// Locking the scan row makes the last two jobs to finish take turns,
-	// so the second one sees the first and ends the scan.
-	var state string
-	if err := t.QueryRowContext(ctx, `SELECT state FROM scans WHERE id = ?`+s.d.forUpdate(), scan).Scan(&state); err != nil {
-		return fmt.Errorf("read scan %d: %w", scan, err)
+// finishScan ends scan, when it is queued or running and its jobs have
+// all ended, in the transaction that just ended job. The scan finishes,
+// or fails when every job failed.
+//
+// On PostgreSQL the last two jobs of a scan may end at once, each in a
+// READ COMMITTED transaction that sees the other's job still running;
+// neither may then leave the scan open. Most jobs are not the last, and
+// show it without waiting for anyone: they lock another open job of the
+// scan that no transaction holds (SKIP LOCKED). That job cannot end until
+// this transaction commits, and the transaction that ends it will see this
+// job ended. Only when every other open job is held by a transaction (so
+// perhaps ending right now) does the job take turns on the scan row with
+// the others in the same case, and the second to get it sees the first.
+// The scan row is locked after the jobs, the order ClaimJob and CancelScan
+// keep, so no deadlock.
+func (s *Store) finishScan(ctx context.Context, t tx, scan, job int64, now time.Time) error {
+	if !s.d.serialWrites() {
+		var other int64
+		err := t.QueryRowContext(ctx, `SELECT id FROM jobs WHERE scan_id = ? AND state IN ('queued', 'running') AND id <> ?
+			LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED`, scan, job).Scan(&other)
+		if err == nil {
+			return nil
+		}
+		if !isNoRows(err) {
+			return fmt.Errorf("check jobs of scan %d: %w", scan, err)
+		}
+		var state string
+		if err := t.QueryRowContext(ctx, `SELECT state FROM scans WHERE id = ?`+s.d.forUpdate(), scan).Scan(&state); err != nil {
+			return fmt.Errorf("read scan %d: %w", scan, err)
+		}
+		if state != Queued && state != Running {
+			return nil
+		}
 	}
-	if state != Queued && state != Running {
-		return nil
-	}
-	// Most jobs are not the last: one probe of the (scan_id, state) index
-	// says so without counting every job of a large scan.
-	var open int
-	err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM jobs
-		WHERE scan_id = ? AND state IN ('queued', 'running') LIMIT 1) o`, scan).Scan(&open)
-	if err != nil {
-		return fmt.Errorf("count jobs of scan %d: %w", scan, err)
-	}
-	if open > 0 {
-		return nil
-	}
-	var total, failed int
-	if err := t.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0)
-		FROM jobs WHERE scan_id = ?`, scan).Scan(&total, &failed); err != nil {
-		return fmt.Errorf("count jobs of scan %d: %w", scan, err)
-	}
-	end := Finished
-	if total > 0 && failed == total {
-		end = Failed
-	}
-	if _, err := t.ExecContext(ctx, `UPDATE scans SET state = ?, finished = ?, started = COALESCE(started, ?) WHERE id = ?`,
-		end, micros(now), micros(now), scan); err != nil {
+	// The NOT EXISTS probes the (scan_id, state) index once: no count of
+	// every job of a large scan.
+	if _, err := t.ExecContext(ctx, `UPDATE scans SET state = CASE
+			WHEN EXISTS (SELECT 1 FROM jobs WHERE scan_id = ?)
+			AND NOT EXISTS (SELECT 1 FROM jobs WHERE scan_id = ? AND state <> 'failed') THEN 'failed'
+			ELSE 'finished' END,
+		finished = ?, started = COALESCE(started, ?)
+		WHERE id = ? AND state IN ('queued', 'running')
+		AND NOT EXISTS (SELECT 1 FROM jobs WHERE scan_id = ? AND state IN ('queued', 'running'))`,
+		scan, scan, micros(now), micros(now), scan, scan); err != nil {
 		return fmt.Errorf("finish scan %d: %w", scan, err)
 	}
 	return nil

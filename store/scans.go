@@ -278,51 +278,84 @@ func (s *Store) GetJob(ctx context.Context, id int64) (Job, error) {
 // none.
 const DefaultLease = 5 * time.Minute
 
+// DefaultMaxAttempts is the MaxAttempts of a Store that sets none.
+const DefaultMaxAttempts = 3
+
 // ClaimJob hands worker the oldest job that is queued, or running under a
 // lease that has expired (its worker died), of a scan that is still
 // queued or running. The job becomes running under a new attempt with a
 // lease of lease from now; the scan becomes running. With no job to hand
 // out it returns ok false and no error. Each job goes to one worker at a
 // time, however many servers and workers ask at once.
+//
+// A job whose lease expired under its MaxAttempts-th attempt is not
+// handed out again: ClaimJob marks it failed, with an error saying so,
+// ends its scan when that was the scan's last open job, and looks for
+// another.
 func (s *Store) ClaimJob(ctx context.Context, worker string, lease time.Duration) (Job, bool, error) {
 	if lease <= 0 {
 		lease = DefaultLease
+	}
+	maxAttempts := s.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
 	}
 	now := s.now()
 	var j Job
 	var ok bool
 	err := s.write(ctx, func(t tx) error {
 		ok = false
-		var id, scan int64
-		err := t.QueryRowContext(ctx, `SELECT j.id, j.scan_id FROM jobs j JOIN scans s ON s.id = j.scan_id
-			WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_until < ?))
-			AND s.state IN ('queued', 'running')
-			ORDER BY j.id LIMIT 1`+s.d.skipLocked("j"), micros(now)).Scan(&id, &scan)
-		if errors.Is(err, sql.ErrNoRows) {
+		for {
+			var id, scan int64
+			var attempt int
+			var state string
+			err := t.QueryRowContext(ctx, `SELECT j.id, j.scan_id, j.state, j.attempt FROM jobs j JOIN scans s ON s.id = j.scan_id
+				WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_until < ?))
+				AND s.state IN ('queued', 'running')
+				ORDER BY j.id LIMIT 1`+s.d.skipLocked("j"), micros(now)).Scan(&id, &scan, &state, &attempt)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("claim job: %w", err)
+			}
+			if state == Running && attempt >= maxAttempts {
+				if err := s.abandonJob(ctx, t, id, scan, attempt, now); err != nil {
+					return err
+				}
+				continue
+			}
+			j, err = scanJob(t.QueryRowContext(ctx, `UPDATE jobs SET state = 'running', attempt = attempt + 1, worker = ?,
+				lease_until = ?, started = COALESCE(started, ?) WHERE id = ? RETURNING `+jobCols,
+				worker, micros(now.Add(lease)), micros(now), id))
+			if err != nil {
+				return fmt.Errorf("claim job %d: %w", id, err)
+			}
+			if _, err := t.ExecContext(ctx, `UPDATE scans SET state = 'running', started = COALESCE(started, ?)
+				WHERE id = ? AND state = 'queued'`, micros(now), scan); err != nil {
+				return fmt.Errorf("start scan %d: %w", scan, err)
+			}
+			ok = true
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("claim job: %w", err)
-		}
-		if _, err := t.ExecContext(ctx, `UPDATE jobs SET state = 'running', attempt = attempt + 1, worker = ?,
-			lease_until = ?, started = COALESCE(started, ?) WHERE id = ?`,
-			worker, micros(now.Add(lease)), micros(now), id); err != nil {
-			return fmt.Errorf("claim job %d: %w", id, err)
-		}
-		if _, err := t.ExecContext(ctx, `UPDATE scans SET state = 'running', started = COALESCE(started, ?)
-			WHERE id = ? AND state = 'queued'`, micros(now), scan); err != nil {
-			return fmt.Errorf("start scan %d: %w", scan, err)
-		}
-		if j, err = getJob(ctx, t, id); err != nil {
-			return err
-		}
-		ok = true
-		return nil
 	})
 	if err != nil {
 		return Job{}, false, err
 	}
 	return j, ok, nil
+}
+
+// abandonJob fails job, held by t, whose lease expired under its last
+// allowed attempt: a job that stops every worker that takes it (one that
+// crashes the scanner, say) must not be handed out forever. Its scan ends
+// when that was its last open job.
+func (s *Store) abandonJob(ctx context.Context, t tx, job, scan int64, attempts int, now time.Time) error {
+	msg := fmt.Sprintf("abandoned after %d attempts: each worker stopped renewing its lease", attempts)
+	if _, err := t.ExecContext(ctx, `UPDATE jobs SET state = 'failed', error = ?, finished = ?, lease_until = NULL WHERE id = ?`,
+		msg, micros(now), job); err != nil {
+		return fmt.Errorf("abandon job %d: %w", job, err)
+	}
+	return s.finishScan(ctx, t, scan, job, now)
 }
 
 // leaseLost tells ErrLeaseLost from ErrNotFound once an update that
