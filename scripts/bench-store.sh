@@ -5,6 +5,8 @@
 #     posting at once, median of RUNS;
 #   - PostureSummary p95 of a tag group and a static group of ASSETS/10
 #     assets, over ASSETS assets x 300 controls;
+#   - the mean time of a posture page of 1000 rows: the first, and one
+#     control's (no index serves that filter: it walks the result order);
 #   - database size per million results.
 #
 #   scripts/bench-store.sh [RUNS] [ASSETS]      (default 3, 10000)
@@ -27,9 +29,11 @@ PLUMB_BENCH_ASSETS=$assets "$out/store.test" -test.run '^$' -test.bench '^Benchm
   -test.benchtime 40x -test.timeout 120m | tee "$out/posture.txt" | grep -E '^Benchmark|seeded' || true
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# metric FILE NAME UNIT: the median of UNIT over the lines of benchmark NAME.
+# metric FILE NAME UNIT: the median of UNIT over the lines of benchmark NAME;
+# the unit ms/op is read from ns/op.
 metric() {
-  grep -E "^Benchmark$2-[0-9]+ " "$1" | awk -v u="$3" '{for (i = 2; i < NF; i++) if ($(i+1) == u) print $i}' |
+  grep -E "^Benchmark$2-[0-9]+ " "$1" | awk -v u="$3" '{for (i = 2; i < NF; i++) {
+      if ($(i+1) == u) print $i; else if (u == "ms/op" && $(i+1) == "ns/op") printf "%.1f\n", $i / 1e6 }}' |
     sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'
 }
 
@@ -44,6 +48,8 @@ row "ingest, 4 posters (results/s)" ingest.txt 'StoreIngest/%s/posters=4' result
 row "summary tag group p95 (ms)" posture.txt 'StorePosture/%s/summary-tag-group' p95-ms "<200 (pg)"
 row "summary static group p95 (ms)" posture.txt 'StorePosture/%s/summary-static-group' p95-ms "<200 (pg)"
 row "summary tag group p50 (ms)" posture.txt 'StorePosture/%s/summary-tag-group' p50-ms ""
+row "posture first page mean (ms)" posture.txt 'StorePosture/%s/first-page-1000' ms/op ""
+row "posture one control page mean (ms)" posture.txt 'StorePosture/%s/one-control' ms/op ""
 row "summary whole fleet p95 (ms)" posture.txt 'StorePosture/%s/summary-fleet' p95-ms ""
 row "database MB per million results" posture.txt 'StorePosture/%s/size' db-MB/Mresults ""
 row "results table MB per million" posture.txt 'StorePosture/%s/size' results-MB/Mresults ""
