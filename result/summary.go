@@ -7,9 +7,15 @@ import "github.com/plumbhq/plumb/policy"
 // (Pass + Fail) / (Pass + Fail + Error) x 100, the share of scored results
 // whose data was obtained. N/A and Not checked never count. With nothing
 // scored, Score, Weighted and Coverage are 0 and Scored is 0.
+//
+// Excepted counts the Fails an approved, unexpired exception covers
+// (Fail (excepted)): they leave the score, so Counts[Fail], ByCriticality,
+// Scored, Score, Weighted and Coverage all leave them out. Total counts
+// every result, excepted ones too: Total = the sum of Counts + Excepted.
 type Summary struct {
 	Total         int                                   `json:"total"`
 	Scored        int                                   `json:"scored"`
+	Excepted      int                                   `json:"excepted"`
 	Score         float64                               `json:"score"`
 	Weighted      float64                               `json:"weighted_score"`
 	Coverage      float64                               `json:"coverage"`
@@ -36,6 +42,14 @@ func Summarize(rs []Result) Summary {
 // Summarize gives for the results themselves. Zero counts are dropped
 // from ByCriticality, as Summarize never has them; counts is not kept.
 func SummaryOf(counts map[policy.Criticality]map[Status]int) Summary {
+	return SummaryExcepting(counts, nil)
+}
+
+// SummaryExcepting is SummaryOf for results of which some Fails are
+// excepted: excepted holds, per criticality, how many of the Fails in
+// counts an exception covers (never more than the Fails counted). Neither
+// map is kept or changed.
+func SummaryExcepting(counts map[policy.Criticality]map[Status]int, excepted map[policy.Criticality]int) Summary {
 	s := Summary{Counts: map[Status]int{}, ByCriticality: map[policy.Criticality]map[Status]int{}}
 	for _, st := range Statuses {
 		s.Counts[st] = 0
@@ -47,6 +61,13 @@ func SummaryOf(counts map[policy.Criticality]map[Status]int) Summary {
 				continue
 			}
 			s.Total += n
+			if x := excepted[crit]; st == Fail && x > 0 {
+				x = min(x, n)
+				s.Excepted += x
+				if n -= x; n == 0 {
+					continue
+				}
+			}
 			s.Counts[st] += n
 			m := s.ByCriticality[crit]
 			if m == nil {

@@ -59,3 +59,48 @@ func TestSummaryOfNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestSummaryExcepting(t *testing.T) {
+	counts := map[policy.Criticality]map[Status]int{
+		5: {Pass: 1, Fail: 2},
+		1: {Pass: 1, Fail: 1, Error: 1},
+		3: {NA: 1},
+	}
+	tests := []struct {
+		name     string
+		excepted map[policy.Criticality]int
+		want     Summary
+	}{
+		{"none", nil, SummaryOf(counts)},
+		{"one critical fail", map[policy.Criticality]int{5: 1}, Summary{
+			Total: 7, Scored: 5, Excepted: 1,
+			Score:    40,   // 2 of 5
+			Weighted: 46.2, // (5 + 1) / (5 + 5 + 1 + 1 + 1)
+			Coverage: 80,   // 4 of 5
+			Counts:   map[Status]int{Pass: 2, Fail: 2, Error: 1, NA: 1, NotChecked: 0},
+			ByCriticality: map[policy.Criticality]map[Status]int{
+				5: {Pass: 1, Fail: 1}, 1: {Pass: 1, Fail: 1, Error: 1}, 3: {NA: 1},
+			},
+		}},
+		{"every fail, and more than there are", map[policy.Criticality]int{5: 9, 1: 1, 3: 4}, Summary{
+			Total: 7, Scored: 3, Excepted: 3,
+			Score:    66.7, // 2 of 3
+			Weighted: 85.7, // (5 + 1) / (5 + 1 + 1)
+			Coverage: 66.7,
+			Counts:   map[Status]int{Pass: 2, Fail: 0, Error: 1, NA: 1, NotChecked: 0},
+			ByCriticality: map[policy.Criticality]map[Status]int{
+				5: {Pass: 1}, 1: {Pass: 1, Error: 1}, 3: {NA: 1},
+			},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SummaryExcepting(counts, tt.excepted); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("SummaryExcepting = %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+	if counts[5][Fail] != 2 {
+		t.Fatal("SummaryExcepting changed its counts")
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -16,14 +17,17 @@ import (
 const resultCols = `policy, policy_version, cid, rule, title, category, criticality, status, expected, actual,
 	reason, message, method, scap_result, rtime, refs, remediation`
 
-func scanResult(r scanner) (Result, error) {
+func scanResult(r scanner) (Result, error) { return scanResultWith(r) }
+
+// scanResultWith reads a result and then the extra columns into extra.
+func scanResultWith(r scanner, extra ...any) (Result, error) {
 	var x Result
 	var crit int
 	var status, actual, refs string
 	var rtime int64
-	if err := r.Scan(&x.ID, &x.ScanID, &x.JobID, &x.AssetID,
+	if err := r.Scan(append([]any{&x.ID, &x.ScanID, &x.JobID, &x.AssetID,
 		&x.Policy, &x.PolicyVersion, &x.CID, &x.Rule, &x.Title, &x.Category, &crit, &status, &x.Expected, &actual,
-		&x.Reason, &x.Message, &x.Method, &x.SCAPResult, &rtime, &refs, &x.Remediation); err != nil {
+		&x.Reason, &x.Message, &x.Method, &x.SCAPResult, &rtime, &refs, &x.Remediation}, extra...)...); err != nil {
 		return x, err
 	}
 	x.Criticality = policy.Criticality(crit)
@@ -38,6 +42,20 @@ func scanResult(r scanner) (Result, error) {
 			return x, fmt.Errorf("decode stored references: %w", err)
 		}
 	}
+	return x, nil
+}
+
+// scanPosture reads a posture item and the exception that covers it
+// (columns id, type, owner, justification, expires; NULL when none).
+func scanPosture(r scanner) (Result, error) {
+	var id, expires sql.NullInt64
+	var typ, owner, just sql.NullString
+	x, err := scanResultWith(r, &id, &typ, &owner, &just, &expires)
+	if err != nil || !id.Valid {
+		return x, err
+	}
+	x.Excepted = &Excepted{ID: id.Int64, Type: typ.String, Owner: owner.String, Justification: just.String,
+		Expires: fromMicros(expires.Int64)}
 	return x, nil
 }
 
@@ -331,7 +349,13 @@ func (s *Store) ListResults(ctx context.Context, f ResultFilter) ([]Result, erro
 
 // Posture returns one page of the current posture that matches f: the
 // latest result of every asset, policy and control, ordered (and paged)
-// by the id of that result, which is the ID each Result carries.
+// by the id of that result, which is the ID each Result carries. A Fail
+// that an approved, unexpired exception covers is Fail (excepted): its
+// Excepted names the exception (the lowest id if several apply). Status
+// "fail" lists excepted Fails too.
+//
+// The page is cut first, and the exceptions are looked up for its rows
+// alone.
 func (s *Store) Posture(ctx context.Context, f ResultFilter) ([]Result, error) {
 	if f.Group != 0 {
 		if err := s.groupExists(ctx, f.Group); err != nil {
@@ -339,8 +363,13 @@ func (s *Store) Posture(ctx context.Context, f ResultFilter) ([]Result, error) {
 		}
 	}
 	w := resultWhere(f, "r.result_id")
-	out, err := queryAll(ctx, s.read(), `SELECT r.result_id, r.scan_id, r.job_id, r.asset_id, `+prefixed("r.", resultCols)+
-		` FROM posture r`+w.String()+` ORDER BY r.result_id LIMIT ?`, append(w.args, f.limit()), scanResult)
+	args := append(w.args, f.limit(), micros(s.now()))
+	out, err := queryAll(ctx, s.read(), `SELECT p.result_id, p.scan_id, p.job_id, p.asset_id, `+prefixed("p.", resultCols)+`,
+		x.id, x.type, x.owner, x.justification, x.expires
+		FROM (SELECT r.result_id, r.scan_id, r.job_id, r.asset_id, `+prefixed("r.", resultCols)+
+		` FROM posture r`+w.String()+` ORDER BY r.result_id LIMIT ?) p
+		LEFT JOIN exceptions x ON x.id = CASE WHEN p.status = 'fail' THEN `+exceptedSQL("p")+` END
+		ORDER BY p.result_id`, args, scanPosture)
 	if err != nil {
 		return nil, fmt.Errorf("read posture: %w", err)
 	}
@@ -349,8 +378,10 @@ func (s *Store) Posture(ctx context.Context, f ResultFilter) ([]Result, error) {
 
 // PostureSummary rolls up the current posture that matches f (its Page
 // is ignored): the database counts the rows per criticality and status,
-// and result.SummaryOf does the arithmetic Summarize does for results in
-// memory. An unknown group is an ErrNotFound.
+// and the Fails among them that exceptions cover per criticality, in one
+// statement (one snapshot); result.SummaryExcepting does the arithmetic
+// Summarize does for results in memory, leaving the excepted Fails out of
+// the score. An unknown group is an ErrNotFound.
 func (s *Store) PostureSummary(ctx context.Context, f ResultFilter) (result.Summary, error) {
 	if f.Group != 0 {
 		if err := s.groupExists(ctx, f.Group); err != nil {
@@ -358,13 +389,28 @@ func (s *Store) PostureSummary(ctx context.Context, f ResultFilter) (result.Summ
 		}
 	}
 	w := resultWhere(f, "")
-	rows, err := s.read().QueryContext(ctx, `SELECT r.criticality, r.status, COUNT(*) FROM posture r`+w.String()+
-		` GROUP BY r.criticality, r.status`, w.args...)
+	// The excepted count joins what the exceptions cover to the posture
+	// by its key: its cost follows the exceptions, not the posture.
+	cond := ""
+	if len(w.conds) > 0 {
+		cond = " AND " + strings.Join(w.conds, " AND ")
+	}
+	args := append(append([]any{micros(s.now())}, w.args...), w.args...)
+	rows, err := s.read().QueryContext(ctx, coveredSQL+`SELECT r.criticality, r.status, COUNT(*) FROM posture r`+w.String()+`
+		GROUP BY r.criticality, r.status
+		UNION ALL
+		SELECT d.criticality, 'excepted', COUNT(*) FROM (
+			SELECT DISTINCT r.asset_id, r.policy, r.cid, r.criticality
+			FROM covered c JOIN posture r ON r.asset_id = c.asset_id AND r.policy = c.policy AND r.cid = c.cid
+			WHERE r.status = 'fail' AND (c.reopen = 0 OR EXISTS (SELECT 1 FROM exception_evidence ev
+				WHERE ev.exception_id = c.id AND ev.asset_id = r.asset_id AND ev.actual = r.actual))`+cond+`) d
+		GROUP BY d.criticality`, args...)
 	if err != nil {
 		return result.Summary{}, fmt.Errorf("summarize posture: %w", err)
 	}
 	defer rows.Close()
 	counts := map[policy.Criticality]map[result.Status]int{}
+	excepted := map[policy.Criticality]int{}
 	for rows.Next() {
 		var crit, n int
 		var st string
@@ -372,6 +418,10 @@ func (s *Store) PostureSummary(ctx context.Context, f ResultFilter) (result.Summ
 			return result.Summary{}, fmt.Errorf("summarize posture: %w", err)
 		}
 		c := policy.Criticality(crit)
+		if st == "excepted" {
+			excepted[c] += n
+			continue
+		}
 		if counts[c] == nil {
 			counts[c] = map[result.Status]int{}
 		}
@@ -380,5 +430,5 @@ func (s *Store) PostureSummary(ctx context.Context, f ResultFilter) (result.Summ
 	if err := rows.Err(); err != nil {
 		return result.Summary{}, fmt.Errorf("summarize posture: %w", err)
 	}
-	return result.SummaryOf(counts), nil
+	return result.SummaryExcepting(counts, excepted), nil
 }

@@ -231,6 +231,9 @@ type Result struct {
 	AssetID       int64  `json:"asset_id"`
 	Policy        string `json:"policy"`
 	PolicyVersion int    `json:"policy_version"`
+	// Excepted is set on a Fail of the posture that an approved,
+	// unexpired exception covers: Fail (excepted), left out of scores.
+	Excepted *Excepted `json:"excepted,omitempty"`
 	result.Result
 }
 
