@@ -47,6 +47,12 @@ func testStore(t *testing.T, open func(t testing.TB) *Store) {
 		{"Cancel", testCancel},
 		{"Schedules", testSchedules},
 		{"Tokens", testTokens},
+		{"ExceptionRequest", testExceptionRequest},
+		{"ExceptionDecisions", testExceptionDecisions},
+		{"ListExceptions", testListExceptions},
+		{"ExceptionPosture", testExceptionPosture},
+		{"ExceptionLog", testExceptionLog},
+		{"ExceptionConcurrentLog", testExceptionConcurrentLog},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
