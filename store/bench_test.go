@@ -256,3 +256,130 @@ func dbSize(b *testing.B, s *Store) (db, results, posture int64) {
 	}
 	return db, table("results"), table("posture")
 }
+
+// benchExceptions is how many active exceptions BenchmarkStoreExceptions
+// stores on the tag group's assets.
+const benchExceptions = 5000
+
+// BenchmarkStoreExceptions measures the posture reads with exceptions
+// applied: the fleet of BenchmarkStorePosture, and 5,000 approved,
+// unexpired exceptions on failing controls of the tag group's assets (one
+// asset each, every other one reopening on a change of evidence), plus
+// one exception of a whole group. The summary of the tag group (p50 and
+// p95) is the dashboard's query.
+func BenchmarkStoreExceptions(b *testing.B) {
+	n := benchAssets()
+	for _, be := range benchBackends {
+		b.Run(be.name, func(b *testing.B) {
+			s := be.open(b)
+			start := time.Now()
+			tagGroup, staticGroup, assets := seedFleet(b, s, n)
+			seedExceptions(b, s, tagGroup, staticGroup, assets)
+			b.Logf("%s: seeded %d assets x %d controls and %d exceptions in %v", be.name, n, benchControls,
+				benchExceptions+1, time.Since(start).Round(time.Millisecond))
+			summaries := []struct {
+				name string
+				f    ResultFilter
+			}{
+				{"summary-tag-group", ResultFilter{Group: tagGroup.ID}},
+				{"summary-static-group", ResultFilter{Group: staticGroup.ID}},
+				{"summary-fleet", ResultFilter{}},
+			}
+			for _, q := range summaries {
+				b.Run(q.name, func(b *testing.B) {
+					took := make([]time.Duration, 0, b.N)
+					var sum result.Summary
+					for range b.N {
+						t0 := time.Now()
+						var err error
+						sum, err = s.PostureSummary(ctx, q.f)
+						check(b, err)
+						took = append(took, time.Since(t0))
+					}
+					slices.Sort(took)
+					b.ReportMetric(ms(took[len(took)/2]), "p50-ms")
+					b.ReportMetric(ms(took[(len(took)*95+99)/100-1]), "p95-ms")
+					b.ReportMetric(float64(sum.Excepted), "excepted")
+				})
+			}
+			pages := []struct {
+				name string
+				f    ResultFilter
+			}{
+				{"tag-group-fails", ResultFilter{Group: tagGroup.ID, Status: "fail", Page: Page{Limit: 1000}}},
+				{"first-page-1000", ResultFilter{Page: Page{Limit: 1000}}},
+			}
+			for _, q := range pages {
+				b.Run(q.name, func(b *testing.B) {
+					var excepted int
+					for range b.N {
+						rs, err := s.Posture(ctx, q.f)
+						check(b, err)
+						excepted = 0
+						for _, r := range rs {
+							if r.Excepted != nil {
+								excepted++
+							}
+						}
+					}
+					b.ReportMetric(float64(excepted), "excepted")
+				})
+			}
+		})
+	}
+}
+
+// seedExceptions stores benchExceptions approved exceptions of failing
+// controls (those with cid % 7 = 1) of the tag group's assets, one asset
+// each, the odd ones reopening on a change of evidence (with their
+// evidence), and one of the static group.
+func seedExceptions(b *testing.B, s *Store, tagGroup, staticGroup Group, assets []int64) {
+	var pci []int64
+	for i, id := range assets {
+		if (i+1)%10 == 0 { // seedFleet tags host i+1 pci when (i+1) % 10 = 0
+			pci = append(pci, id)
+		}
+	}
+	if len(pci) == 0 {
+		b.Fatal("no assets in the tag group")
+	}
+	now := s.now()
+	expires := micros(now.Add(180 * 24 * time.Hour))
+	fails := benchControls / 7
+	err := s.write(ctx, func(t tx) error {
+		insert := func(cid int, group int64, reopen int) (int64, error) {
+			var id int64
+			err := t.QueryRowContext(ctx, `INSERT INTO exceptions (type, policy, cid, group_id, owner, justification, requested_by,
+				decided_by, status, expires, reopen_on_evidence_change, created, decided)
+				VALUES ('risk_acceptance', 'cis-debian', ?, ?, 'bench', 'accepted for the benchmark', 'alice', 'bob', 'approved', ?, ?, ?, ?)
+				RETURNING id`, cid, nullID(group), expires, reopen, micros(now), micros(now)).Scan(&id)
+			return id, err
+		}
+		for i := range benchExceptions {
+			asset := pci[i%len(pci)]
+			cid := 1 + 7*((i/len(pci))%fails)
+			id, err := insert(cid, 0, i%2)
+			if err != nil {
+				return err
+			}
+			if _, err := t.ExecContext(ctx, `INSERT INTO exception_assets (exception_id, asset_id, policy, cid)
+				VALUES (?, ?, 'cis-debian', ?)`, id, asset, cid); err != nil {
+				return err
+			}
+			if i%2 == 1 {
+				if _, err := t.ExecContext(ctx, `INSERT INTO exception_evidence (exception_id, asset_id, actual)
+					SELECT ?, asset_id, actual FROM posture WHERE asset_id = ? AND policy = 'cis-debian' AND cid = ?`, id, asset, cid); err != nil {
+					return err
+				}
+			}
+		}
+		_, err := insert(8, staticGroup.ID, 0)
+		return err
+	})
+	check(b, err)
+	if s.d.name() == "postgres" {
+		if _, err := s.db.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

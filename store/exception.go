@@ -133,14 +133,22 @@ func memberSQL(g, a string) string {
 // (a Fail) into Fail (excepted), the lowest if several apply, or NULL:
 // an approved, unexpired exception of its policy and control whose scope
 // holds its asset (listed, or a member of the group) and, when it reopens
-// on a change of evidence, whose evidence for the asset is p's actual. It
-// takes now once.
+// on a change of evidence, whose evidence for the asset is p's actual.
+//
+// Two arms, each driven by its own index: the exceptions listing the
+// asset (one probe of exception_assets_item; CROSS JOIN keeps SQLite from
+// starting at the exceptions instead), and the group-scoped exceptions of
+// the control (exceptions_scope, group_id > 0). It takes now twice.
 func exceptedSQL(p string) string {
-	return `(SELECT MIN(e.id) FROM exceptions e WHERE e.policy = ` + p + `.policy AND e.cid = ` + p + `.cid AND ` + activeSQL + `
-	AND (EXISTS (SELECT 1 FROM exception_assets ea WHERE ea.exception_id = e.id AND ea.asset_id = ` + p + `.asset_id)
-		OR (e.group_id > 0 AND ` + memberSQL("e.group_id", p+".asset_id") + `))
-	AND (e.reopen_on_evidence_change = 0 OR EXISTS (SELECT 1 FROM exception_evidence ev
-		WHERE ev.exception_id = e.id AND ev.asset_id = ` + p + `.asset_id AND ev.actual = ` + p + `.actual)))`
+	evidence := `(e.reopen_on_evidence_change = 0 OR EXISTS (SELECT 1 FROM exception_evidence ev
+		WHERE ev.exception_id = e.id AND ev.asset_id = ` + p + `.asset_id AND ev.actual = ` + p + `.actual))`
+	return `(SELECT e.id FROM exception_assets ea CROSS JOIN exceptions e
+		WHERE e.id = ea.exception_id AND ea.asset_id = ` + p + `.asset_id AND ea.policy = ` + p + `.policy AND ea.cid = ` + p + `.cid
+		AND ` + activeSQL + ` AND ` + evidence + `
+	UNION ALL
+	SELECT e.id FROM exceptions e WHERE e.policy = ` + p + `.policy AND e.cid = ` + p + `.cid AND e.status = 'approved'
+		AND e.group_id > 0 AND e.expires > ? AND ` + memberSQL("e.group_id", p+".asset_id") + ` AND ` + evidence + `
+	ORDER BY 1 LIMIT 1)`
 }
 
 // coveredSQL is a WITH clause naming covered: every (exception, asset,
@@ -242,7 +250,8 @@ func (s *Store) RequestException(ctx context.Context, e Exception, actor string)
 			return fmt.Errorf("store exception: %w", err)
 		}
 		for _, a := range e.Assets {
-			if _, err := t.ExecContext(ctx, `INSERT INTO exception_assets (exception_id, asset_id) VALUES (?, ?)`, e.ID, a); err != nil {
+			if _, err := t.ExecContext(ctx, `INSERT INTO exception_assets (exception_id, asset_id, policy, cid) VALUES (?, ?, ?, ?)`,
+				e.ID, a, e.Policy, e.CID); err != nil {
 				return fmt.Errorf("store exception scope: %w", err)
 			}
 		}

@@ -363,7 +363,8 @@ func (s *Store) Posture(ctx context.Context, f ResultFilter) ([]Result, error) {
 		}
 	}
 	w := resultWhere(f, "r.result_id")
-	args := append(w.args, f.limit(), micros(s.now()))
+	now := micros(s.now())
+	args := append(w.args, f.limit(), now, now)
 	out, err := queryAll(ctx, s.read(), `SELECT p.result_id, p.scan_id, p.job_id, p.asset_id, `+prefixed("p.", resultCols)+`,
 		x.id, x.type, x.owner, x.justification, x.expires
 		FROM (SELECT r.result_id, r.scan_id, r.job_id, r.asset_id, `+prefixed("r.", resultCols)+

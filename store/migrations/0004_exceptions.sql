@@ -23,18 +23,23 @@ CREATE TABLE exceptions (
 	created BIGINT NOT NULL,
 	decided BIGINT
 );
--- The posture looks up the exceptions of one control, the approved and
--- unexpired ones, group-scoped apart (group_id > 0).
+-- The posture looks up the group-scoped exceptions (group_id > 0) of one
+-- control that are approved and unexpired.
 CREATE INDEX exceptions_scope ON exceptions (policy, cid, status, group_id, expires);
 -- Lists by effective status and the expiring window.
 CREATE INDEX exceptions_status ON exceptions (status, expires);
 
+-- exception_assets: the assets of an exception scoped by assets. The
+-- exception's policy and control (never changed) are copied here, so the
+-- posture finds the exceptions of one item in one index probe.
 CREATE TABLE exception_assets (
 	exception_id BIGINT NOT NULL REFERENCES exceptions (id),
 	asset_id BIGINT NOT NULL,
+	policy TEXT NOT NULL,
+	cid INTEGER NOT NULL,
 	PRIMARY KEY (exception_id, asset_id)
 );
-CREATE INDEX exception_assets_asset ON exception_assets (asset_id, exception_id);
+CREATE INDEX exception_assets_item ON exception_assets (asset_id, policy, cid, exception_id);
 
 -- exception_evidence: the posture's actual values (JSON text) of every
 -- asset in scope when the exception was approved.
