@@ -7,6 +7,9 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/plumbhq/plumb/store"
@@ -198,4 +201,46 @@ type Completion struct {
 	Technology string         `json:"technology,omitempty"`
 	Error      string         `json:"error,omitempty"`
 	Results    []store.Result `json:"results"`
+}
+
+// ExceptionInput requests an exception: a dated, typed, justified waiver
+// of a failing control (CID under Policy) on Assets or on every member of
+// Group. Expires is required, in the future and at most the server's
+// maximum ahead.
+type ExceptionInput struct {
+	Type                   string    `json:"type"`
+	Policy                 string    `json:"policy"`
+	CID                    int       `json:"cid"`
+	Assets                 []int64   `json:"assets,omitempty"`
+	Group                  int64     `json:"group,omitempty"`
+	Owner                  string    `json:"owner"`
+	Justification          string    `json:"justification"`
+	Expires                time.Time `json:"expires"`
+	ReopenOnEvidenceChange bool      `json:"reopen_on_evidence_change,omitempty"`
+}
+
+// Renewal asks for a new expiry; the exception needs a new approval.
+type Renewal struct {
+	Expires time.Time `json:"expires"`
+}
+
+// LogCheck answers a verification of the exception history's hash chain.
+type LogCheck struct {
+	OK      bool                  `json:"ok"`
+	Checked int                   `json:"checked"`
+	Bad     *store.ExceptionEvent `json:"bad,omitempty"`
+}
+
+// ParseWindow reads a time window as the API takes it: days ("14d") or a
+// Go duration ("72h", "336h0m0s").
+func ParseWindow(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(d); err == nil && n > 0 && n <= 3650 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("%q is not a window such as 14d or 72h", s)
 }

@@ -44,6 +44,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &p):
 	case errors.As(err, &bad):
 		p = invalid(bad.Field, "%s", bad.Message)
+	case errors.As(err, &conflict) && (conflict.Field == "state" || conflict.Field == "status"):
+		p = problem(http.StatusConflict, "wrong-state", conflict.Field, "not allowed while the %s is %s", conflict.Field, conflict.Value)
 	case errors.As(err, &conflict):
 		p = problem(http.StatusConflict, "conflict", conflict.Field, "%s %q is already taken", conflict.Field, conflict.Value)
 	case errors.Is(err, store.ErrLeaseLost):

@@ -40,6 +40,9 @@ type Config struct {
 	MaxBody int64
 	// ScheduleEvery is how often due schedules are looked for (default 15 s).
 	ScheduleEvery time.Duration
+	// MaxException bounds how far ahead an exception may expire
+	// (default 365 days).
+	MaxException time.Duration
 	// ContentDirs are where SCAP data streams may be imported from
 	// (default xccdf.ContentDirs(): where the SCAP Security Guide
 	// packages install them).
@@ -56,6 +59,7 @@ type Server struct {
 	max   int64
 	tick  time.Duration
 	dirs  []string
+	maxEx time.Duration
 	mux   *http.ServeMux
 }
 
@@ -66,6 +70,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{st: cfg.Store, lib: cfg.Library, box: cfg.Box, log: cfg.Logger,
 		lease: cfg.Lease, max: cfg.MaxBody, tick: cfg.ScheduleEvery, dirs: cfg.ContentDirs}
+	if s.maxEx = cfg.MaxException; s.maxEx <= 0 {
+		s.maxEx = 365 * 24 * time.Hour
+	}
 	if s.dirs == nil {
 		s.dirs = xccdf.ContentDirs()
 	}
@@ -112,18 +119,20 @@ func (s *Server) Handler() http.Handler { return s.mux }
 type perm int
 
 const (
-	permRead  perm = iota // read assets, groups, policies, scans, results
-	permWrite             // change assets, groups, policies, credentials, scans
-	permAdmin             // tokens
-	permAudit             // read the audit log
-	permWork              // take jobs and post results (scanner workers)
-	permAny               // any valid token (whoami)
+	permRead    perm = iota // read assets, groups, policies, scans, results
+	permWrite               // change assets, groups, policies, credentials, scans
+	permAdmin               // tokens
+	permAudit               // read the audit log
+	permWork                // take jobs and post results (scanner workers)
+	permRequest             // request and renew exceptions
+	permApprove             // approve, reject and revoke exceptions
+	permAny                 // any valid token (whoami)
 )
 
 var rolePerms = map[string][]perm{
-	api.RoleAdmin:    {permRead, permWrite, permAdmin, permAudit, permWork, permAny},
-	api.RoleOperator: {permRead, permWrite, permAny},
-	api.RoleApprover: {permRead, permAny},
+	api.RoleAdmin:    {permRead, permWrite, permAdmin, permAudit, permWork, permAny, permRequest},
+	api.RoleOperator: {permRead, permWrite, permAny, permRequest},
+	api.RoleApprover: {permRead, permAny, permRequest, permApprove},
 	api.RoleAuditor:  {permRead, permAudit, permAny},
 	api.RoleScanner:  {permWork, permAny},
 }
@@ -199,6 +208,17 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/results", permRead, s.listResults},
 		{"GET", "/v1/posture", permRead, s.posture},
 		{"GET", "/v1/posture/summary", permRead, s.postureSummary},
+
+		{"GET", "/v1/exceptions", permRead, s.listExceptions},
+		{"POST", "/v1/exceptions", permRequest, s.requestException},
+		{"GET", "/v1/exceptions/expiring", permRead, s.expiringExceptions},
+		{"GET", "/v1/exceptions/verify", permAudit, s.verifyExceptionLog},
+		{"GET", "/v1/exceptions/{id}", permRead, get(s.st.GetException)},
+		{"GET", "/v1/exceptions/{id}/history", permRead, s.exceptionHistory},
+		{"POST", "/v1/exceptions/{id}/approve", permApprove, s.decide("approve")},
+		{"POST", "/v1/exceptions/{id}/reject", permApprove, s.decide("reject")},
+		{"POST", "/v1/exceptions/{id}/revoke", permApprove, s.decide("revoke")},
+		{"POST", "/v1/exceptions/{id}/renew", permRequest, s.renewException},
 
 		{"GET", "/v1/tokens", permAdmin, s.listTokens},
 		{"POST", "/v1/tokens", permAdmin, s.createToken},

@@ -26,6 +26,7 @@ import (
 // env is a real server over a fresh SQLite store, with one token per role.
 type env struct {
 	t      testing.TB
+	dir    string // holds the SQLite database plumb.db
 	srv    *Server
 	st     *store.Store
 	http   *httptest.Server
@@ -35,7 +36,8 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "plumb.db"))
+	dir := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, "plumb.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: srv, st: st, tokens: map[string]string{}}
+	e := &env{t: t, dir: dir, srv: srv, st: st, tokens: map[string]string{}}
 	admin, err := srv.Bootstrap(ctx)
 	if err != nil || admin == "" {
 		t.Fatalf("Bootstrap = %q, %v", admin, err)
@@ -143,48 +145,62 @@ func TestAuthorizationMatrix(t *testing.T) {
 		audit   = "admin auditor"
 		workers = "admin scanner"
 		anyone  = "admin operator approver auditor scanner"
+		// Exceptions: anyone who manages hosts may ask; only approvers
+		// decide (and never on their own request).
+		requesters = "admin operator approver"
+		approvers  = "approver"
 	)
 	allowedRoles := map[string]string{
-		"GET /v1/whoami":                  anyone,
-		"GET /v1/assets":                  readers,
-		"POST /v1/assets":                 writers,
-		"GET /v1/assets/{id}":             readers,
-		"PUT /v1/assets/{id}":             writers,
-		"DELETE /v1/assets/{id}":          writers,
-		"GET /v1/groups":                  readers,
-		"POST /v1/groups":                 writers,
-		"GET /v1/groups/{id}":             readers,
-		"PUT /v1/groups/{id}":             writers,
-		"DELETE /v1/groups/{id}":          writers,
-		"GET /v1/groups/{id}/assets":      readers,
-		"GET /v1/policies":                readers,
-		"POST /v1/policies":               writers,
-		"POST /v1/policies/import":        writers,
-		"POST /v1/policies/scap":          writers,
-		"GET /v1/policies/{pid}":          readers,
-		"GET /v1/policies/{pid}/versions": readers,
-		"GET /v1/credentials":             readers,
-		"POST /v1/credentials":            writers,
-		"GET /v1/credentials/{id}":        readers,
-		"DELETE /v1/credentials/{id}":     writers,
-		"GET /v1/scans":                   readers,
-		"POST /v1/scans":                  writers,
-		"GET /v1/scans/{id}":              readers,
-		"POST /v1/scans/{id}/cancel":      writers,
-		"GET /v1/scans/{id}/jobs":         readers,
-		"GET /v1/schedules":               readers,
-		"POST /v1/schedules":              writers,
-		"DELETE /v1/schedules/{id}":       writers,
-		"GET /v1/results":                 readers,
-		"GET /v1/posture":                 readers,
-		"GET /v1/posture/summary":         readers,
-		"GET /v1/tokens":                  admin,
-		"POST /v1/tokens":                 admin,
-		"DELETE /v1/tokens/{id}":          admin,
-		"GET /v1/audit":                   audit,
-		"POST /v1/jobs/claim":             workers,
-		"POST /v1/jobs/{id}/heartbeat":    workers,
-		"POST /v1/jobs/{id}/complete":     workers,
+		"GET /v1/whoami":                   anyone,
+		"GET /v1/assets":                   readers,
+		"POST /v1/assets":                  writers,
+		"GET /v1/assets/{id}":              readers,
+		"PUT /v1/assets/{id}":              writers,
+		"DELETE /v1/assets/{id}":           writers,
+		"GET /v1/groups":                   readers,
+		"POST /v1/groups":                  writers,
+		"GET /v1/groups/{id}":              readers,
+		"PUT /v1/groups/{id}":              writers,
+		"DELETE /v1/groups/{id}":           writers,
+		"GET /v1/groups/{id}/assets":       readers,
+		"GET /v1/policies":                 readers,
+		"POST /v1/policies":                writers,
+		"POST /v1/policies/import":         writers,
+		"POST /v1/policies/scap":           writers,
+		"GET /v1/policies/{pid}":           readers,
+		"GET /v1/policies/{pid}/versions":  readers,
+		"GET /v1/credentials":              readers,
+		"POST /v1/credentials":             writers,
+		"GET /v1/credentials/{id}":         readers,
+		"DELETE /v1/credentials/{id}":      writers,
+		"GET /v1/scans":                    readers,
+		"POST /v1/scans":                   writers,
+		"GET /v1/scans/{id}":               readers,
+		"POST /v1/scans/{id}/cancel":       writers,
+		"GET /v1/scans/{id}/jobs":          readers,
+		"GET /v1/schedules":                readers,
+		"POST /v1/schedules":               writers,
+		"DELETE /v1/schedules/{id}":        writers,
+		"GET /v1/results":                  readers,
+		"GET /v1/posture":                  readers,
+		"GET /v1/posture/summary":          readers,
+		"GET /v1/exceptions":               readers,
+		"POST /v1/exceptions":              requesters,
+		"GET /v1/exceptions/expiring":      readers,
+		"GET /v1/exceptions/verify":        audit,
+		"GET /v1/exceptions/{id}":          readers,
+		"GET /v1/exceptions/{id}/history":  readers,
+		"POST /v1/exceptions/{id}/approve": approvers,
+		"POST /v1/exceptions/{id}/reject":  approvers,
+		"POST /v1/exceptions/{id}/revoke":  approvers,
+		"POST /v1/exceptions/{id}/renew":   requesters,
+		"GET /v1/tokens":                   admin,
+		"POST /v1/tokens":                  admin,
+		"DELETE /v1/tokens/{id}":           admin,
+		"GET /v1/audit":                    audit,
+		"POST /v1/jobs/claim":              workers,
+		"POST /v1/jobs/{id}/heartbeat":     workers,
+		"POST /v1/jobs/{id}/complete":      workers,
 	}
 	e := newEnv(t)
 	routes := e.srv.Routes()
@@ -434,6 +450,10 @@ func TestJobProtocol(t *testing.T) {
 	e.must("auditor", "GET", "/v1/posture?status=fail", nil, 200, &posture)
 	if len(posture.Items) != 1 || posture.Items[0].CID != 2 || posture.Items[0].AssetID != a.ID || posture.Items[0].ScanID != sc.ID {
 		t.Errorf("posture: %+v", posture.Items)
+	}
+	status, data = e.do("operator", "POST", fmt.Sprintf("/v1/scans/%d/cancel", sc.ID), nil)
+	if p := problemOf(t, data); status != 409 || p.Type != "urn:plumb:problem:wrong-state" || p.Field != "state" {
+		t.Errorf("cancelling a finished scan: %d %s", status, data)
 	}
 	var sum result.Summary
 	e.must("auditor", "GET", "/v1/posture/summary?policy=plumb-linux-l1", nil, 200, &sum)
