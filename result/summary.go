@@ -15,7 +15,7 @@ import "github.com/plumbhq/plumb/policy"
 type Summary struct {
 	Total         int                                   `json:"total"`
 	Scored        int                                   `json:"scored"`
-	Excepted      int                                   `json:"excepted"`
+	Excepted      int                                   `json:"excepted,omitempty"`
 	Score         float64                               `json:"score"`
 	Weighted      float64                               `json:"weighted_score"`
 	Coverage      float64                               `json:"coverage"`
