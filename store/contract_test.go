@@ -53,6 +53,10 @@ func testStore(t *testing.T, open func(t testing.TB) *Store) {
 		{"ExceptionPosture", testExceptionPosture},
 		{"ExceptionLog", testExceptionLog},
 		{"ExceptionConcurrentLog", testExceptionConcurrentLog},
+		{"Snapshots", testSnapshots},
+		{"TrendBuckets", testTrendBuckets},
+		{"Changes", testChanges},
+		{"Scores", testScores},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
