@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -382,4 +383,185 @@ func seedExceptions(b *testing.B, s *Store, tagGroup, staticGroup Group, assets 
 			b.Fatal(err)
 		}
 	}
+}
+
+// Sizes of the score history BenchmarkStoreTrend seeds.
+const (
+	benchGroups       = 50 // groups in all, the fleet's three included
+	benchPolicyKeys   = 20
+	benchTechnologies = 5
+	benchDays         = 365
+)
+
+// BenchmarkStoreTrend measures the score history: on the fleet of
+// BenchmarkStorePosture with 50 groups, a second scan a day later that
+// flips one control in eleven (for Changes), and a year of daily
+// snapshots of the fleet, 50 groups, 20 policies and 5 technologies
+// stored in bulk. It reports the p95 of a year's trend by day and by
+// week, of the score breakdown by group, of the changes of the tag group
+// between the two scans, and the bytes a year of snapshots takes.
+func BenchmarkStoreTrend(b *testing.B) {
+	n := benchAssets()
+	for _, be := range benchBackends {
+		b.Run(be.name, func(b *testing.B) {
+			s := be.open(b)
+			start := time.Now()
+			tagGroup, _, assets := seedFleet(b, s, n)
+			for i := 3; i < benchGroups; i++ {
+				lo, hi := (i-3)*len(assets)/benchGroups, (i-2)*len(assets)/benchGroups
+				must[Group](b)(s.CreateGroup(ctx, Group{Name: fmt.Sprintf("team%02d", i), Members: assets[lo:hi]}, "bench"))
+			}
+			t1 := seedSecondScan(b, s)
+			keys := seedSnapshots(b, s)
+			b.Logf("%s: seeded %d assets x %d controls, 2 scans, %d groups and %d days x %d snapshot keys in %v", be.name, n,
+				benchControls, benchGroups, benchDays, keys, time.Since(start).Round(time.Millisecond))
+			gkey := strconv.FormatInt(tagGroup.ID, 10)
+			t0 := t1.Add(-12 * time.Hour)
+			cases := []struct {
+				name string
+				fn   func() (int, error)
+			}{
+				{"trend-group-year-day", func() (int, error) {
+					pts, err := s.Trend(ctx, TrendFilter{Scope: ScopeGroup, Key: gkey})
+					return len(pts), err
+				}},
+				{"trend-group-year-week", func() (int, error) {
+					pts, err := s.Trend(ctx, TrendFilter{Scope: ScopeGroup, Key: gkey, Granularity: Week})
+					return len(pts), err
+				}},
+				{"scores-by-group", func() (int, error) {
+					rows, err := s.Scores(ctx, ScopeGroup, ResultFilter{})
+					return len(rows), err
+				}},
+				{"changes-tag-group", func() (int, error) {
+					cs, err := s.Changes(ctx, t0, t1, ResultFilter{Group: tagGroup.ID})
+					return len(cs), err
+				}},
+			}
+			for _, c := range cases {
+				b.Run(c.name, func(b *testing.B) {
+					took := make([]time.Duration, 0, b.N)
+					var rows int
+					for range b.N {
+						t0 := time.Now()
+						var err error
+						rows, err = c.fn()
+						check(b, err)
+						took = append(took, time.Since(t0))
+					}
+					slices.Sort(took)
+					b.ReportMetric(ms(took[len(took)/2]), "p50-ms")
+					b.ReportMetric(ms(took[(len(took)*95+99)/100-1]), "p95-ms")
+					b.ReportMetric(float64(rows), "rows")
+				})
+			}
+			b.Run("take-snapshots", func(b *testing.B) {
+				var rows int
+				for range b.N {
+					var err error
+					rows, err = s.TakeSnapshots(ctx)
+					check(b, err)
+				}
+				b.ReportMetric(float64(rows), "rows")
+			})
+			b.Run("size", func(b *testing.B) {
+				size := tableSize(b, s, "snapshots")
+				for range b.N {
+				}
+				b.ReportMetric(float64(size)/1e6, "MB/year")
+				b.ReportMetric(float64(size)/float64(keys), "bytes/key-year")
+			})
+		})
+	}
+}
+
+// seedSecondScan copies the fleet's scan as a scan a day later in which
+// every eleventh control flips between pass and fail, into results and
+// posture; it returns the time of the second scan's results.
+func seedSecondScan(b *testing.B, s *Store) time.Time {
+	var t0 int64
+	check(b, s.db.QueryRowContext(ctx, `SELECT MAX(rtime) FROM results`).Scan(&t0))
+	t1 := t0 + micros(time.Unix(0, 0).Add(24*time.Hour))
+	exec := func(q string, args ...any) {
+		b.Helper()
+		if _, err := s.db.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
+			b.Fatalf("seed: %v\n%s", err, q)
+		}
+	}
+	exec(`INSERT INTO results (scan_id, job_id, asset_id, `+resultCols+`)
+		SELECT scan_id + 1000000, job_id + 1000000000, asset_id, policy, policy_version, cid, rule, title, category, criticality,
+			CASE WHEN cid % 11 = 0 AND status = 'pass' THEN 'fail' WHEN cid % 11 = 0 AND status = 'fail' THEN 'pass' ELSE status END,
+			expected, actual, reason, message, method, scap_result, ?, refs, remediation
+		FROM results ORDER BY id`, t1)
+	exec(`DELETE FROM posture`)
+	exec(`INSERT INTO posture (asset_id, result_id, scan_id, job_id, ` + resultCols + `)
+		SELECT r.asset_id, r.id, r.scan_id, r.job_id, ` + prefixed("r.", resultCols) + ` FROM results r
+		WHERE r.scan_id >= 1000000 ORDER BY r.id`)
+	if s.d.name() == "postgres" {
+		exec(`VACUUM ANALYZE`)
+	}
+	return fromMicros(t1)
+}
+
+// seedSnapshots stores benchDays daily snapshots of the fleet, every
+// group, benchPolicyKeys policies and benchTechnologies technologies,
+// each the fleet's current counts varied by day; it returns the number
+// of keys.
+func seedSnapshots(b *testing.B, s *Store) int {
+	all, err := s.tallies(ctx, s.read(), s.now(), []string{ScopeAll}, where{})
+	check(b, err)
+	base := all[ScopeAll][""]
+	groups := must[[]int64](b)(queryAll(ctx, s.read(), `SELECT id FROM asset_groups ORDER BY id`, nil, scanID))
+	var keys [][2]string
+	keys = append(keys, [2]string{ScopeAll, ""})
+	for _, g := range groups {
+		keys = append(keys, [2]string{ScopeGroup, strconv.FormatInt(g, 10)})
+	}
+	for i := range benchPolicyKeys {
+		keys = append(keys, [2]string{ScopePolicy, fmt.Sprintf("policy-%02d", i)})
+	}
+	for i := range benchTechnologies {
+		keys = append(keys, [2]string{ScopeTechnology, fmt.Sprintf("tech-%d", i)})
+	}
+	today := dayOf(s.now())
+	var rows [][]any
+	for d := range benchDays {
+		day := today.AddDate(0, 0, d-benchDays)
+		for k, key := range keys {
+			t := tally{}
+			for c, byStatus := range base {
+				t[c] = map[string]int{}
+				for st, n := range byStatus {
+					if st == string(result.Fail) {
+						n += (d + k) % 17
+					}
+					t[c][st] = n
+				}
+				t[c][exceptedKey] = d % 3
+			}
+			js := must[[]byte](b)(json.Marshal(t))
+			rows = append(rows, []any{key[0], key[1], micros(day), micros(day.Add(23 * time.Hour)), string(js)})
+		}
+	}
+	check(b, s.write(ctx, func(t tx) error {
+		return s.d.insertRows(ctx, t, "snapshots", []string{"scope", "skey", "day", "taken", "counts"}, rows)
+	}))
+	if s.d.name() == "postgres" {
+		if _, err := s.db.ExecContext(ctx, `VACUUM ANALYZE snapshots`); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return len(keys)
+}
+
+// tableSize is the bytes a table and its indexes take.
+func tableSize(b *testing.B, s *Store, table string) int64 {
+	var n int64
+	if s.d.name() == "postgres" {
+		check(b, s.db.QueryRowContext(ctx, `SELECT pg_total_relation_size($1)`, table).Scan(&n))
+		return n
+	}
+	check(b, s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(pgsize), 0) FROM dbstat
+		WHERE name IN (SELECT name FROM sqlite_master WHERE tbl_name = ?)`, table).Scan(&n))
+	return n
 }

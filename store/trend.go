@@ -92,7 +92,7 @@ var breakdowns = map[string]breakdown{
 // membershipSQL continues coveredSQL's WITH clause with membership: every
 // (group, asset) pair, static members and assets carrying all of a
 // group's match tags, once each.
-const membershipSQL = `, membership AS (SELECT gm.group_id, gm.asset_id FROM group_members gm
+const membershipSQL = `, membership AS MATERIALIZED (SELECT gm.group_id, gm.asset_id FROM group_members gm
 	UNION
 	SELECT gt.group_id, at.asset_id FROM group_tags gt JOIN asset_tags at ON at.tag_id = gt.tag_id
 	GROUP BY gt.group_id, at.asset_id
