@@ -208,6 +208,10 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/results", permRead, s.listResults},
 		{"GET", "/v1/posture", permRead, s.posture},
 		{"GET", "/v1/posture/summary", permRead, s.postureSummary},
+		{"GET", "/v1/scores", permRead, s.scores},
+		{"GET", "/v1/trend", permRead, s.trend},
+		{"GET", "/v1/changes", permRead, s.changes},
+		{"POST", "/v1/snapshots", permWrite, s.snapshot},
 
 		{"GET", "/v1/exceptions", permRead, s.listExceptions},
 		{"POST", "/v1/exceptions", permRequest, s.requestException},
@@ -322,11 +326,13 @@ func (s *Server) CreateToken(ctx context.Context, name, role, actor string) (str
 	return secret, err
 }
 
-// RunScheduler launches due schedules until ctx ends. Every replica may
+// RunScheduler launches due schedules, and takes score snapshots when a
+// scan has finished or the day has none, until ctx ends. Every replica may
 // run it: the store hands each due period to one replica only.
 func (s *Server) RunScheduler(ctx context.Context) {
 	t := time.NewTicker(s.tick)
 	defer t.Stop()
+	var lastSnap time.Time
 	for {
 		for {
 			sc, ok, err := s.st.ClaimDueSchedule(ctx)
@@ -346,6 +352,19 @@ func (s *Server) RunScheduler(ctx context.Context) {
 				continue
 			}
 			s.log.Info("scheduled scan launched", "schedule", sc.ID, "scan", scan.ID, "jobs", scan.Jobs)
+		}
+		// Score snapshots for trends: after scans finish (at most every
+		// 15 minutes per replica: a snapshot of a large fleet holds the
+		// database a while), and daily.
+		if stale, err := s.st.SnapshotsStale(ctx); err == nil && stale && (s.now().Sub(lastSnap) >= 15*time.Minute || s.now().YearDay() != lastSnap.YearDay()) {
+			lastSnap = s.now()
+			if n, err := s.st.TakeSnapshots(ctx); err != nil {
+				s.log.Warn("score snapshots", "err", err)
+			} else {
+				s.log.Debug("score snapshots taken", "scopes", n)
+			}
+		} else if err != nil && ctx.Err() == nil {
+			s.log.Warn("score snapshots", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -139,6 +139,8 @@ func TestExceptionStory(t *testing.T) {
 	if start.Score < 55 || start.Score > 67 {
 		t.Fatalf("the group starts at %.1f%%, want near 61%%", start.Score)
 	}
+	e.must("operator", "POST", "/v1/snapshots", "{}", 200, nil)
+	day1 := clk.now()
 
 	// Remediation, then a rescan a day later.
 	clk.add(24 * time.Hour)
@@ -221,6 +223,8 @@ func TestExceptionStory(t *testing.T) {
 	}
 
 	after := e.summary(groupQ)
+	e.must("operator", "POST", "/v1/snapshots", "{}", 200, nil)
+	day2 := clk.now()
 	t.Logf("remediated and excepted: score %.1f%% (%v), was %.1f%% without the exceptions", after.Score, after.Counts, before.Score)
 	if after.Score <= 90 || after.Score <= before.Score || after.Counts[result.Fail] != 0 {
 		t.Errorf("with the exceptions: %+v, want above 90%% and no plain fail", after)
@@ -258,6 +262,43 @@ func TestExceptionStory(t *testing.T) {
 	e.must("auditor", "GET", "/v1/exceptions?status=expired", nil, 200, &listed)
 	if len(listed.Items) != 3 {
 		t.Errorf("%d expired exceptions, want 3", len(listed.Items))
+	}
+
+	// The trend shows the story day by day, and the changes between the
+	// first and the second scan are the remediation.
+	e.must("operator", "POST", "/v1/snapshots", "{}", 200, nil)
+	var trend api.List[store.TrendPoint]
+	e.must("auditor", "GET", fmt.Sprintf("/v1/trend?scope=group&key=%d&granularity=day&from=%s", g.ID, day1.Format(time.DateOnly)), nil, 200, &trend)
+	var scores []float64
+	for _, p := range trend.Items {
+		scores = append(scores, p.Score)
+	}
+	if len(scores) != 3 || scores[0] != start.Score || scores[1] != after.Score || scores[2] != expired.Score {
+		t.Errorf("daily trend %v, want [%.1f %.1f %.1f]", scores, start.Score, after.Score, expired.Score)
+	}
+	e.must("auditor", "GET", fmt.Sprintf("/v1/trend?scope=group&key=%d&granularity=month&from=%s", g.ID, day1.Format(time.DateOnly)), nil, 200, &trend)
+	if len(trend.Items) != 2 || trend.Items[1].Score != expired.Score { // March, then April
+		t.Errorf("monthly trend: %+v", trend.Items)
+	}
+	var changes api.List[store.Change]
+	e.must("auditor", "GET", fmt.Sprintf("/v1/changes?%s&limit=1000&from=%s&to=%s", groupQ, day1.Format(time.RFC3339), day2.Format(time.RFC3339)), nil, 200, &changes)
+	fixed := 0
+	for _, c := range changes.Items {
+		if c.From == result.Fail && c.To == result.Pass {
+			fixed++
+		}
+		if c.AssetID != assets[3] && c.AssetID != assets[4] {
+			t.Errorf("change on an asset that did not change: %+v", c)
+			break
+		}
+	}
+	if fixed < 300 || fixed != len(changes.Items) {
+		t.Errorf("changes between the scans: %d Fail -> Pass of %d", fixed, len(changes.Items))
+	}
+	var byAsset api.List[store.ScoreRow]
+	e.must("auditor", "GET", "/v1/scores?by=asset&"+groupQ, nil, 200, &byAsset)
+	if len(byAsset.Items) != 5 || byAsset.Items[0].Score > byAsset.Items[4].Score {
+		t.Errorf("scores by asset: %+v", byAsset.Items)
 	}
 
 	// Renewal needs a new approval by someone else than its requester.

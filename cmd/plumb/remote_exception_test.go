@@ -83,4 +83,20 @@ func TestRemoteExceptions(t *testing.T) {
 	if out := e.ok("exception", "verify-log"); !strings.Contains(out, "intact") {
 		t.Errorf("verify-log: %s", out)
 	}
+
+	// Scores, trends and changes answer (empty: nothing scanned here).
+	if out := e.ok("score", "--by", "asset"); !strings.HasPrefix(out, "NAME") {
+		t.Errorf("score:\n%s", out)
+	}
+	e.ok("posture", "summary")
+	var pts []store.TrendPoint
+	e.json(&pts, "trend", "--granularity", "week")
+	var chs []store.Change
+	e.json(&chs, "changes", "--from", "2026-01-01")
+	if _, stderr, code := e.run("trend", "--granularity", "fortnight"); code != 1 || !strings.Contains(stderr, "granularity") {
+		t.Errorf("trend --granularity fortnight: exit %d %q", code, stderr)
+	}
+	if _, stderr, code := e.run("changes"); code != 1 || !strings.Contains(stderr, "--from") {
+		t.Errorf("changes without --from: exit %d %q", code, stderr)
+	}
 }
