@@ -112,43 +112,6 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, list(items, f.Page, func(a store.Asset) int64 { return a.ID }))
 }
 
-func (s *Server) createAsset(w http.ResponseWriter, r *http.Request) error {
-	var in api.AssetInput
-	if err := decode(w, r, s.max, &in); err != nil {
-		return err
-	}
-	a, err := s.assetFromInput(r, in)
-	if err != nil {
-		return err
-	}
-	a, err = s.st.CreateAsset(r.Context(), a, actor(r))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, a)
-}
-
-func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	var in api.AssetInput
-	if err := decode(w, r, s.max, &in); err != nil {
-		return err
-	}
-	a, err := s.assetFromInput(r, in)
-	if err != nil {
-		return err
-	}
-	a.ID = id
-	a, err = s.st.UpdateAsset(r.Context(), a, actor(r))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, a)
-}
-
 // ---- groups
 
 func (s *Server) groupFromInput(r *http.Request, in api.GroupInput) (store.Group, error) {
@@ -186,43 +149,6 @@ func (s *Server) policyExists(r *http.Request, field, id string) error {
 		return notFoundAs(err, field, "no policy %q on the server%s", id, hint)
 	}
 	return nil
-}
-
-func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
-	var in api.GroupInput
-	if err := decode(w, r, s.max, &in); err != nil {
-		return err
-	}
-	g, err := s.groupFromInput(r, in)
-	if err != nil {
-		return err
-	}
-	g, err = s.st.CreateGroup(r.Context(), g, actor(r))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, g)
-}
-
-func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	var in api.GroupInput
-	if err := decode(w, r, s.max, &in); err != nil {
-		return err
-	}
-	g, err := s.groupFromInput(r, in)
-	if err != nil {
-		return err
-	}
-	g.ID = id
-	g, err = s.st.UpdateGroup(r.Context(), g, actor(r))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, g)
 }
 
 func (s *Server) groupAssets(w http.ResponseWriter, r *http.Request) error {

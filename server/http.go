@@ -171,6 +171,49 @@ func act(do func(ctx context.Context, id int64, actor string) error) handler {
 	}
 }
 
+// create answers POST of a new object: the input is decoded, checked
+// and turned into the object by from, then stored by save.
+func create[In, T any](s *Server, from func(*http.Request, In) (T, error), save func(context.Context, T, string) (T, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in In
+		if err := decode(w, r, s.max, &in); err != nil {
+			return err
+		}
+		v, err := from(r, in)
+		if err != nil {
+			return err
+		}
+		if v, err = save(r.Context(), v, actor(r)); err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusCreated, v)
+	}
+}
+
+// update answers PUT .../{id}: as create, with the path's id set on the
+// object by setID before save replaces it.
+func update[In, T any](s *Server, from func(*http.Request, In) (T, error), setID func(*T, int64), save func(context.Context, T, string) (T, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := decode(w, r, s.max, &in); err != nil {
+			return err
+		}
+		v, err := from(r, in)
+		if err != nil {
+			return err
+		}
+		setID(&v, id)
+		if v, err = save(r.Context(), v, actor(r)); err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, v)
+	}
+}
+
 // paged answers a listing that takes no filter but the page.
 func paged[T any](find func(context.Context, store.Page) ([]T, error), id func(T) int64) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {

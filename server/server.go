@@ -171,15 +171,15 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/whoami", permAny, s.whoami},
 
 		{"GET", "/v1/assets", permRead, s.listAssets},
-		{"POST", "/v1/assets", permWrite, s.createAsset},
+		{"POST", "/v1/assets", permWrite, create(s, s.assetFromInput, s.st.CreateAsset)},
 		{"GET", "/v1/assets/{id}", permRead, get(s.st.GetAsset)},
-		{"PUT", "/v1/assets/{id}", permWrite, s.updateAsset},
+		{"PUT", "/v1/assets/{id}", permWrite, update(s, s.assetFromInput, func(a *store.Asset, id int64) { a.ID = id }, s.st.UpdateAsset)},
 		{"DELETE", "/v1/assets/{id}", permWrite, act(s.st.DeleteAsset)},
 
 		{"GET", "/v1/groups", permRead, paged(s.st.ListGroups, func(g store.Group) int64 { return g.ID })},
-		{"POST", "/v1/groups", permWrite, s.createGroup},
+		{"POST", "/v1/groups", permWrite, create(s, s.groupFromInput, s.st.CreateGroup)},
 		{"GET", "/v1/groups/{id}", permRead, get(s.st.GetGroup)},
-		{"PUT", "/v1/groups/{id}", permWrite, s.updateGroup},
+		{"PUT", "/v1/groups/{id}", permWrite, update(s, s.groupFromInput, func(g *store.Group, id int64) { g.ID = id }, s.st.UpdateGroup)},
 		{"DELETE", "/v1/groups/{id}", permWrite, act(s.st.DeleteGroup)},
 		{"GET", "/v1/groups/{id}/assets", permRead, s.groupAssets},
 
