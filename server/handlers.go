@@ -589,28 +589,20 @@ func resultFilter(r *http.Request) (store.ResultFilter, error) {
 	return f, nil
 }
 
-func (s *Server) listResults(w http.ResponseWriter, r *http.Request) error {
-	f, err := resultFilter(r)
-	if err != nil {
-		return err
+// results answers a listing of stored results (the history or the
+// posture) under the result filters.
+func results(find func(context.Context, store.ResultFilter) ([]store.Result, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		f, err := resultFilter(r)
+		if err != nil {
+			return err
+		}
+		items, err := find(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, list(items, f.Page, func(r store.Result) int64 { return r.ID }))
 	}
-	items, err := s.st.ListResults(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, list(items, f.Page, func(r store.Result) int64 { return r.ID }))
-}
-
-func (s *Server) posture(w http.ResponseWriter, r *http.Request) error {
-	f, err := resultFilter(r)
-	if err != nil {
-		return err
-	}
-	items, err := s.st.Posture(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, list(items, f.Page, func(r store.Result) int64 { return r.ID }))
 }
 
 // postureSummary is the score of the posture the filters select:

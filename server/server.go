@@ -205,8 +205,8 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/schedules", permWrite, s.createSchedule},
 		{"DELETE", "/v1/schedules/{id}", permWrite, act(s.st.DeleteSchedule)},
 
-		{"GET", "/v1/results", permRead, s.listResults},
-		{"GET", "/v1/posture", permRead, s.posture},
+		{"GET", "/v1/results", permRead, results(s.st.ListResults)},
+		{"GET", "/v1/posture", permRead, results(s.st.Posture)},
 		{"GET", "/v1/posture/summary", permRead, s.postureSummary},
 		{"GET", "/v1/scores", permRead, s.scores},
 		{"GET", "/v1/trend", permRead, s.trend},
