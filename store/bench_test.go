@@ -508,7 +508,7 @@ func seedSecondScan(b *testing.B, s *Store) time.Time {
 // each the fleet's current counts varied by day; it returns the number
 // of keys.
 func seedSnapshots(b *testing.B, s *Store) int {
-	all, err := s.tallies(ctx, s.read(), s.now(), []string{ScopeAll}, where{})
+	all, err := s.tallies(ctx, s.read(), s.now(), []string{ScopeAll}, where{}, false)
 	check(b, err)
 	base := all[ScopeAll][""]
 	groups := must[[]int64](b)(queryAll(ctx, s.read(), `SELECT id FROM asset_groups ORDER BY id`, nil, scanID))

@@ -57,6 +57,7 @@ func testStore(t *testing.T, open func(t testing.TB) *Store) {
 		{"TrendBuckets", testTrendBuckets},
 		{"Changes", testChanges},
 		{"Scores", testScores},
+		{"ScoresByMandate", testScoresByMandate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,6 +39,10 @@ type dialect interface {
 	// writableCTE reports that an INSERT, UPDATE or DELETE may sit in a
 	// WITH clause (PostgreSQL; SQLite's WITH takes SELECTs only).
 	writableCTE() bool
+	// jsonKeys is a join that adds, for every key of the JSON object in
+	// the text column col, one row with the key as mk.key; a value that
+	// is not an object (text not starting with "{") adds none.
+	jsonKeys(col string) string
 	// unique reports the constraint a uniqueness violation names.
 	unique(err error) (constraint string, ok bool)
 	// retryable reports an error worth running the transaction again for.
@@ -62,6 +66,9 @@ func (sqliteDialect) lock(context.Context, tx, string) error { return nil }
 func (sqliteDialect) retryable(error) bool                   { return false }
 func (sqliteDialect) serialWrites() bool                     { return true }
 func (sqliteDialect) writableCTE() bool                      { return false }
+func (sqliteDialect) jsonKeys(col string) string {
+	return " JOIN json_each(CASE WHEN " + col + " LIKE '{%' THEN " + col + " END) mk"
+}
 
 func (sqliteDialect) unique(err error) (string, bool) {
 	var e *sqlite.Error
@@ -158,6 +165,9 @@ func (pgDialect) forUpdate() string { return " FOR UPDATE" }
 
 func (pgDialect) serialWrites() bool { return false }
 func (pgDialect) writableCTE() bool  { return true }
+func (pgDialect) jsonKeys(col string) string {
+	return " CROSS JOIN LATERAL jsonb_object_keys(CASE WHEN " + col + " LIKE '{%' THEN CAST(" + col + " AS jsonb) END) AS mk(key)"
+}
 
 func (pgDialect) skipLocked(table string) string { return " FOR UPDATE OF " + table + " SKIP LOCKED" }
 

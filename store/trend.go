@@ -71,22 +71,56 @@ type ScoreRow struct {
 // snapshotScopes are the scopes TakeSnapshots records, in order.
 var snapshotScopes = []string{ScopeAll, ScopeGroup, ScopePolicy, ScopeTechnology}
 
+// ScopeMandate is the Scores breakdown by the mandates (cis, stig, ...)
+// the controls' references name.
+const ScopeMandate = "mandate"
+
 // breakdown is how the posture rows of one scope kind (or Scores
-// breakdown) get their key: an SQL expression over the posture row r, the
-// join it needs and a condition on that join.
+// breakdown) get their key, for the kinds counted over the posture rows
+// themselves: an SQL expression over the posture row r, the join it needs
+// and a condition on that join.
 type breakdown struct {
-	key  string // "" for the fleet: one row, no key
+	key  string
 	join string
 	cond string
 }
 
-var breakdowns = map[string]breakdown{
-	ScopeAll:        {},
-	ScopeGroup:      {key: "CAST(m.group_id AS TEXT)", join: " JOIN membership m ON m.asset_id = r.asset_id"},
-	ScopePolicy:     {key: "r.policy"},
-	ScopeTechnology: {key: "ta.technology", join: " JOIN assets ta ON ta.id = r.asset_id", cond: "ta.technology <> ''"},
-	"asset":         {key: "CAST(r.asset_id AS TEXT)"},
-	"criticality":   {key: "CAST(r.criticality AS TEXT)"},
+// rowBreakdowns are the kinds whose key is not a function of the asset.
+// The mandate join is the dialect's (see Store.breakdown).
+var rowBreakdowns = map[string]breakdown{
+	ScopePolicy:  {key: "r.policy"},
+	ScopeMandate: {key: "mk.key"},
+}
+
+// assetBreakdowns are the kinds whose key is a function of the asset (or
+// of the criticality): each is one SELECT (scope, key, criticality,
+// status, count) over pa, the posture counted per asset, criticality and
+// status (see tallies). A group is a set of assets, so its counts are the
+// sums of its members' counts: the group breakdown joins the membership
+// pairs to pa on the integer asset id and groups by the integer group id,
+// never touching a posture row per group.
+var assetBreakdowns = map[string]string{
+	ScopeAll: `SELECT 'all', '', p.criticality, p.status, CAST(SUM(p.n) AS BIGINT) FROM pa p
+		GROUP BY p.criticality, p.status`,
+	ScopeGroup: `SELECT 'group', CAST(g.group_id AS TEXT), g.criticality, g.status, g.n FROM (
+			SELECT m.group_id, p.criticality, p.status, CAST(SUM(p.n) AS BIGINT) AS n
+			FROM membership m JOIN pa p ON p.asset_id = m.asset_id
+			GROUP BY m.group_id, p.criticality, p.status) g`,
+	ScopeTechnology: `SELECT 'technology', ta.technology, p.criticality, p.status, CAST(SUM(p.n) AS BIGINT)
+		FROM pa p JOIN assets ta ON ta.id = p.asset_id WHERE ta.technology <> ''
+		GROUP BY ta.technology, p.criticality, p.status`,
+	"asset": `SELECT 'asset', CAST(p.asset_id AS TEXT), p.criticality, p.status, p.n FROM pa p`,
+	"criticality": `SELECT 'criticality', CAST(p.criticality AS TEXT), p.criticality, p.status, CAST(SUM(p.n) AS BIGINT) FROM pa p
+		GROUP BY p.criticality, p.status`,
+}
+
+// breakdown is the row breakdown of kind with the dialect's joins.
+func (s *Store) breakdown(kind string) breakdown {
+	bd := rowBreakdowns[kind]
+	if kind == ScopeMandate {
+		bd.join = s.d.jsonKeys("r.refs")
+	}
+	return bd
 }
 
 // membershipSQL continues coveredSQL's WITH clause with membership: every
@@ -144,16 +178,51 @@ func (t tally) summary() result.Summary {
 // posture row r) per scope kind in kinds, per key, criticality and status,
 // with the Fails that exceptions in force at now cover, in one statement
 // (one snapshot of the database): the arithmetic of PostureSummary, once
-// for every key. Keys with no posture row are missing.
-func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []string, w where) (map[string]map[string]tally, error) {
+// for every key. Keys with no posture row are missing, but for every
+// group when allGroups is set (an empty tally).
+//
+// The kinds that are functions of the asset (fleet, group, technology,
+// asset, criticality) share pa: the posture counted once per asset,
+// criticality and status (an index-only scan of posture_asset_summary
+// when w is empty), with the excepted Fails per asset and criticality
+// under "x". An excepted item belongs to one asset, so summing pa over an
+// asset's keys counts it once per key, as PostureSummary does.
+func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []string, w where, allGroups bool) (map[string]map[string]tally, error) {
 	var b strings.Builder
 	b.WriteString(coveredSQL)
 	if slices.Contains(kinds, ScopeGroup) {
 		b.WriteString(membershipSQL)
 	}
 	args := []any{micros(now)}
-	for i, kind := range kinds {
-		bd := breakdowns[kind]
+	// excepted is the SELECT of the distinct excepted Fails among the
+	// posture rows w selects, each with key k, joined by join.
+	excepted := func(k, join string, conds []string) string {
+		cond := ""
+		if len(conds) > 0 {
+			cond = " AND " + strings.Join(conds, " AND ")
+		}
+		args = append(args, w.args...)
+		return `SELECT DISTINCT ` + k + ` AS k, r.asset_id, r.policy, r.cid, r.criticality
+			FROM covered c JOIN posture r ON r.asset_id = c.asset_id AND r.policy = c.policy AND r.cid = c.cid` + join + `
+			WHERE r.status = 'fail' AND (c.reopen = 0 OR EXISTS (SELECT 1 FROM exception_evidence ev
+				WHERE ev.exception_id = c.id AND ev.asset_id = r.asset_id AND ev.actual = r.actual))` + cond
+	}
+	var selects []string
+	if slices.ContainsFunc(kinds, func(k string) bool { _, ok := assetBreakdowns[k]; return ok }) {
+		args = append(args, w.args...)
+		fmt.Fprintf(&b, `, pa AS MATERIALIZED (SELECT r.asset_id, r.criticality, r.status, COUNT(*) AS n FROM posture r%s
+			GROUP BY r.asset_id, r.criticality, r.status
+			UNION ALL
+			SELECT d.asset_id, d.criticality, '%s', COUNT(*) FROM (%s) d
+			GROUP BY d.asset_id, d.criticality)
+`, w.String(), exceptedKey, excepted("''", "", w.conds))
+	}
+	for _, kind := range kinds {
+		if sel, ok := assetBreakdowns[kind]; ok {
+			selects = append(selects, sel)
+			continue
+		}
+		bd := s.breakdown(kind)
 		conds := slices.Clone(w.conds)
 		if bd.cond != "" {
 			conds = append(conds, bd.cond)
@@ -162,24 +231,19 @@ func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []s
 		if len(conds) > 0 {
 			cond = " AND " + strings.Join(conds, " AND ")
 		}
-		key, dkey, group, dgroup := "''", "''", "", ""
-		if bd.key != "" {
-			key, dkey, group, dgroup = bd.key, "d.k", bd.key+", ", "d.k, "
-		}
-		if i > 0 {
-			b.WriteString("\nUNION ALL\n")
-		}
-		fmt.Fprintf(&b, `SELECT '%s', %s, r.criticality, r.status, COUNT(*) FROM posture r%s WHERE 1 = 1%s
-		GROUP BY %sr.criticality, r.status
+		args = append(args, w.args...)
+		sel := fmt.Sprintf(`SELECT '%s', %s, r.criticality, r.status, COUNT(*) FROM posture r%s WHERE 1 = 1%s
+		GROUP BY %s, r.criticality, r.status
 		UNION ALL
-		SELECT '%s', %s, d.criticality, '%s', COUNT(*) FROM (
-			SELECT DISTINCT %s AS k, r.asset_id, r.policy, r.cid, r.criticality
-			FROM covered c JOIN posture r ON r.asset_id = c.asset_id AND r.policy = c.policy AND r.cid = c.cid%s
-			WHERE r.status = 'fail' AND (c.reopen = 0 OR EXISTS (SELECT 1 FROM exception_evidence ev
-				WHERE ev.exception_id = c.id AND ev.asset_id = r.asset_id AND ev.actual = r.actual))%s) d
-		GROUP BY %sd.criticality`, kind, key, bd.join, cond, group, kind, dkey, exceptedKey, key, bd.join, cond, dgroup)
-		args = append(append(args, w.args...), w.args...)
+		`, kind, bd.key, bd.join, cond, bd.key)
+		sel += fmt.Sprintf(`SELECT '%s', d.k, d.criticality, '%s', COUNT(*) FROM (%s) d
+		GROUP BY d.k, d.criticality`, kind, exceptedKey, excepted(bd.key, bd.join, conds))
+		selects = append(selects, sel)
 	}
+	if allGroups {
+		selects = append(selects, `SELECT 'group', CAST(id AS TEXT), 0, '', 0 FROM asset_groups`)
+	}
+	b.WriteString(strings.Join(selects, "\nUNION ALL\n"))
 	rows, err := q.QueryContext(ctx, b.String(), args...)
 	if err != nil {
 		return nil, err
@@ -200,7 +264,9 @@ func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []s
 			t = tally{}
 			out[scope][key] = t
 		}
-		t.add(crit, status, n)
+		if status != "" {
+			t.add(crit, status, n)
+		}
 	}
 	return out, rows.Err()
 }
@@ -234,7 +300,10 @@ const snapshotBatch = 200
 // the exceptions in force now; a later snapshot the same day replaces the
 // earlier. It returns the number of scopes recorded.
 //
-// The counts come from one statement in one transaction. Every group gets
+// The counts come from one statement (one read snapshot of the database,
+// the group list included), read before the write transaction: the write
+// holds SQLite's writer for the upserts alone. A snapshot never replaces
+// one taken later (two replicas racing keep the later). Every group gets
 // a row, an empty one too; policies and technologies those the posture
 // holds (assets with no detected technology count in no technology). A
 // key recorded earlier the same day that has gone since (a deleted
@@ -242,64 +311,49 @@ const snapshotBatch = 200
 func (s *Store) TakeSnapshots(ctx context.Context) (int, error) {
 	now := s.now()
 	day := micros(dayOf(now))
-	var written int
-	err := s.write(ctx, func(t tx) error {
-		written = 0
-		all, err := s.tallies(ctx, t, now, snapshotScopes, where{})
-		if err != nil {
-			return fmt.Errorf("take snapshots: %w", err)
-		}
-		groups, err := queryAll(ctx, t, `SELECT id FROM asset_groups ORDER BY id`, nil, scanID)
-		if err != nil {
-			return fmt.Errorf("take snapshots: %w", err)
-		}
-		if all[ScopeAll] == nil {
-			all[ScopeAll] = map[string]tally{}
-		}
-		if all[ScopeAll][""] == nil {
-			all[ScopeAll][""] = tally{}
-		}
-		if all[ScopeGroup] == nil {
-			all[ScopeGroup] = map[string]tally{}
-		}
-		for _, g := range groups {
-			k := strconv.FormatInt(g, 10)
-			if all[ScopeGroup][k] == nil {
-				all[ScopeGroup][k] = tally{}
+	all, err := s.tallies(ctx, s.read(), now, snapshotScopes, where{}, true)
+	if err != nil {
+		return 0, fmt.Errorf("take snapshots: %w", err)
+	}
+	if all[ScopeAll] == nil {
+		all[ScopeAll] = map[string]tally{}
+	}
+	if all[ScopeAll][""] == nil {
+		all[ScopeAll][""] = tally{}
+	}
+	var rows [][]any
+	for _, scope := range snapshotScopes {
+		keys := slices.Sorted(maps.Keys(all[scope]))
+		for _, k := range keys {
+			b, err := json.Marshal(all[scope][k])
+			if err != nil {
+				return 0, fmt.Errorf("take snapshots: %w", err)
 			}
+			rows = append(rows, []any{scope, k, day, micros(now), string(b)})
 		}
-		var rows [][]any
-		for _, scope := range snapshotScopes {
-			keys := slices.Sorted(maps.Keys(all[scope]))
-			for _, k := range keys {
-				b, err := json.Marshal(all[scope][k])
-				if err != nil {
-					return fmt.Errorf("take snapshots: %w", err)
-				}
-				rows = append(rows, []any{scope, k, day, micros(now), string(b)})
-			}
-		}
-		for len(rows) > 0 {
-			n := min(len(rows), snapshotBatch)
+	}
+	err = s.write(ctx, func(t tx) error {
+		for rest := rows; len(rest) > 0; {
+			n := min(len(rest), snapshotBatch)
 			args := make([]any, 0, 5*n)
-			for _, r := range rows[:n] {
+			for _, r := range rest[:n] {
 				args = append(args, r...)
 			}
 			q := `INSERT INTO snapshots (scope, skey, day, taken, counts) VALUES ` +
 				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", ") +
-				` ON CONFLICT (scope, skey, day) DO UPDATE SET taken = excluded.taken, counts = excluded.counts`
+				` ON CONFLICT (scope, skey, day) DO UPDATE SET taken = excluded.taken, counts = excluded.counts
+				WHERE snapshots.taken <= excluded.taken`
 			if _, err := t.ExecContext(ctx, q, args...); err != nil {
 				return fmt.Errorf("take snapshots: %w", err)
 			}
-			written += n
-			rows = rows[n:]
+			rest = rest[n:]
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	return written, nil
+	return len(rows), nil
 }
 
 // SnapshotsStale says whether a scan finished after the last snapshot, or
@@ -437,26 +491,31 @@ func (s *Store) Changes(ctx context.Context, from, to time.Time, f ResultFilter)
 }
 
 // Scores breaks the posture's score down by "asset", "group", "policy",
-// "technology" or "criticality", with exceptions in force now, over the
-// posture f selects (f.Page ignored). Rows are ordered by score, lowest
-// first.
+// "technology", "criticality" or "mandate", with exceptions in force now,
+// over the posture f selects (f.Page ignored). Rows are ordered by score,
+// lowest first.
+//
+// By mandate there is one row per key of the items' references (cis,
+// stig, ...), scoring the items whose control references that mandate: an
+// item referencing two counts in both, one with no references in none.
 //
 // A key has a row when the posture f selects holds a row of it: a group
-// with no such member, or an asset of no technology, has none. Ties in
+// with no such member, an asset of no technology, or a mandate no item
+// references, has none. Ties in
 // score go by key (numerically for ids and criticalities). An unknown by
 // is an *InvalidError; an unknown f.Group an ErrNotFound.
 func (s *Store) Scores(ctx context.Context, by string, f ResultFilter) ([]ScoreRow, error) {
 	switch by {
-	case "asset", ScopeGroup, ScopePolicy, ScopeTechnology, "criticality":
+	case "asset", ScopeGroup, ScopePolicy, ScopeTechnology, "criticality", ScopeMandate:
 	default:
-		return nil, &InvalidError{Field: "by", Message: fmt.Sprintf("unknown breakdown %q (want asset, group, policy, technology or criticality)", by)}
+		return nil, &InvalidError{Field: "by", Message: fmt.Sprintf("unknown breakdown %q (want asset, group, policy, technology, criticality or mandate)", by)}
 	}
 	if f.Group != 0 {
 		if err := s.groupExists(ctx, f.Group); err != nil {
 			return nil, err
 		}
 	}
-	all, err := s.tallies(ctx, s.read(), s.now(), []string{by}, resultWhere(f, ""))
+	all, err := s.tallies(ctx, s.read(), s.now(), []string{by}, resultWhere(f, ""), false)
 	if err != nil {
 		return nil, fmt.Errorf("score %s: %w", by, err)
 	}

@@ -412,3 +412,74 @@ func critSummary(t *testing.T, s *Store, f ResultFilter, n int) result.Summary {
 	}
 	return result.SummaryExcepting(counts, excepted)
 }
+
+// testScoresByMandate: one asset, cis controls 1..5 referencing cis and
+// stig (1, fail), cis (2, pass), nothing (3, fail), stig (4, pass) and
+// stig (5, fail, excepted); the rows match the items Posture lists per
+// mandate.
+func testScoresByMandate(t *testing.T, s *Store) {
+	c := newClock()
+	s.Now = c.Now
+	must[Policy](t)(s.PutPolicy(ctx, Policy{ID: "cis", Body: []byte("{}")}, "x"))
+	a := must[Asset](t)(s.CreateAsset(ctx, Asset{Name: "a"}, "x"))
+	refs := []map[string][]string{
+		{"cis": {"5.2.7"}, "stig": {"V-238218"}}, {"cis": {"5.2.8"}}, nil, {"stig": {"V-1"}}, {"stig": {"V-2"}},
+	}
+	scanTech(t, s, []int64{a.ID}, func(int64) string { return "debian-12" }, func(int64) []Result {
+		rs := results("cis", 5, result.Pass, c.Now())
+		for i := range rs {
+			rs[i].References = refs[i]
+		}
+		rs[0].Status, rs[2].Status, rs[4].Status = result.Fail, result.Fail, result.Fail
+		return rs
+	})
+	approved(t, s, Exception{Type: RiskAcceptance, Policy: "cis", CID: 5, Assets: []int64{a.ID},
+		Owner: "o", Justification: "j", Expires: c.Now().Add(24 * time.Hour)})
+	for _, tc := range []struct {
+		f      ResultFilter
+		totals map[string]int // per mandate
+	}{
+		{ResultFilter{}, map[string]int{"cis": 2, "stig": 3}},
+		{ResultFilter{Status: "fail"}, map[string]int{"cis": 1, "stig": 2}},
+		{ResultFilter{CID: 3}, map[string]int{}},
+	} {
+		rows := must[[]ScoreRow](t)(s.Scores(ctx, ScopeMandate, tc.f))
+		got := map[string]int{}
+		for i, r := range rows {
+			got[r.Key] = r.Total
+			if r.Name != r.Key || (i > 0 && r.Score < rows[i-1].Score) {
+				t.Fatalf("Scores(mandate, %+v) = %+v", tc.f, rows)
+			}
+			// The items Posture lists that reference the mandate.
+			counts := map[policy.Criticality]map[result.Status]int{}
+			excepted := map[policy.Criticality]int{}
+			f := tc.f
+			f.Page = Page{Limit: 1000}
+			for _, x := range must[[]Result](t)(s.Posture(ctx, f)) {
+				if _, ok := x.References[r.Key]; !ok {
+					continue
+				}
+				if x.Excepted != nil {
+					excepted[x.Criticality]++
+				}
+				if counts[x.Criticality] == nil {
+					counts[x.Criticality] = map[result.Status]int{}
+				}
+				counts[x.Criticality][x.Status]++
+			}
+			if want := result.SummaryExcepting(counts, excepted); !reflect.DeepEqual(r.Summary, want) {
+				t.Fatalf("Scores(mandate, %+v) row %s = %+v\nwant %+v", tc.f, r.Key, r.Summary, want)
+			}
+		}
+		if !reflect.DeepEqual(got, tc.totals) {
+			t.Fatalf("Scores(mandate, %+v) totals %v, want %v", tc.f, got, tc.totals)
+		}
+		if tc.f == (ResultFilter{}) {
+			// Both score 50: the tie goes by key.
+			if cis, stig := rows[0], rows[1]; cis.Key != "cis" || stig.Key != "stig" || stig.Excepted != 1 ||
+				stig.Score != 50 || cis.Score != 50 || cis.Excepted != 0 {
+				t.Fatalf("rows %+v, want cis (1 pass, 1 fail) then stig (1 pass, 1 fail, 1 excepted)", rows)
+			}
+		}
+	}
+}
