@@ -300,6 +300,15 @@ func TestExceptionStory(t *testing.T) {
 	if len(byAsset.Items) != 5 || byAsset.Items[0].Score > byAsset.Items[4].Score {
 		t.Errorf("scores by asset: %+v", byAsset.Items)
 	}
+	var byMandate api.List[store.ScoreRow]
+	e.must("auditor", "GET", "/v1/scores?by=mandate&"+groupQ, nil, 200, &byMandate)
+	mandates := map[string]bool{}
+	for _, r := range byMandate.Items {
+		mandates[r.Key] = true
+	}
+	if !mandates["cis"] || !mandates["stig"] {
+		t.Errorf("scores by mandate: %+v", byMandate.Items)
+	}
 
 	// Renewal needs a new approval by someone else than its requester.
 	e.must("operator", "POST", fmt.Sprintf("/v1/exceptions/%d/renew", exs[0].ID), api.Renewal{Expires: clk.now().Add(60 * 24 * time.Hour)}, 200, nil)

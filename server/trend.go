@@ -11,7 +11,7 @@ import (
 )
 
 // scores breaks the posture's score down by asset, group, policy,
-// technology or criticality (query parameter by, default group).
+// technology, criticality or mandate (query parameter by, default group).
 func (s *Server) scores(w http.ResponseWriter, r *http.Request) error {
 	f, err := resultFilter(r)
 	if err != nil {
@@ -21,8 +21,8 @@ func (s *Server) scores(w http.ResponseWriter, r *http.Request) error {
 	if by == "" {
 		by = "group"
 	}
-	if !slices.Contains([]string{"asset", "group", "policy", "technology", "criticality"}, by) {
-		return invalid("by", "%q: break scores down by asset, group, policy, technology or criticality", by)
+	if !slices.Contains([]string{"asset", "group", "policy", "technology", "criticality", "mandate"}, by) {
+		return invalid("by", "%q: break scores down by asset, group, policy, technology, criticality or mandate", by)
 	}
 	rows, err := s.st.Scores(r.Context(), by, f)
 	if err != nil {

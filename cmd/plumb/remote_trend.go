@@ -30,8 +30,8 @@ func newScoreCommand() *cobra.Command {
 		by string
 	)
 	cmd := &cobra.Command{
-		Use:   "score [--by group|asset|policy|technology|criticality] [filters] --server URL",
-		Short: "Compliance scores broken down by group, asset, policy, technology or criticality, lowest first",
+		Use:   "score [--by group|asset|policy|technology|criticality|mandate] [filters] --server URL",
+		Short: "Compliance scores broken down by group, asset, policy, technology, criticality or mandate, lowest first",
 		Long: `Score = Pass / (Pass + Fail + Error) x 100 over the current posture, leaving out Fails an
 approved, unexpired exception covers (counted as EXCEPTED); N/A and Not checked never count.
 WEIGHTED weighs each result by its criticality (1..5); COVERAGE is the share of scored results
@@ -62,7 +62,7 @@ that are not Error.`,
 	}
 	o.addFlags(cmd)
 	rf.addFlags(cmd)
-	cmd.Flags().StringVar(&by, "by", "group", "break down by group, asset, policy, technology or criticality")
+	cmd.Flags().StringVar(&by, "by", "group", "break down by group, asset, policy, technology, criticality or mandate (cis, stig, ...)")
 	return cmd
 }
 
