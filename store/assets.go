@@ -326,6 +326,9 @@ func (s *Store) DeleteAsset(ctx context.Context, id int64, actor string) error {
 		if _, err := t.ExecContext(ctx, `DELETE FROM posture WHERE asset_id = ?`, id); err != nil {
 			return fmt.Errorf("delete asset %d posture: %w", id, err)
 		}
+		if _, err := t.ExecContext(ctx, `DELETE FROM posture_counts WHERE asset_id = ?`, id); err != nil {
+			return fmt.Errorf("delete asset %d posture counts: %w", id, err)
+		}
 		return s.audit(ctx, t, now, actor, "asset.delete", assetObject(id), "name="+a.Name)
 	})
 }

@@ -58,6 +58,7 @@ func testStore(t *testing.T, open func(t testing.TB) *Store) {
 		{"Changes", testChanges},
 		{"Scores", testScores},
 		{"ScoresByMandate", testScoresByMandate},
+		{"PostureCounts", testPostureCounts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,7 +78,10 @@ func (s *Store) CompleteJob(ctx context.Context, job int64, attempt int, out Job
 		if err != nil {
 			return err
 		}
-		if err := s.storeResults(ctx, t, scan, job, asset, now, out.Results); err != nil {
+		// endJob locked the asset row when it updated it; storeResults
+		// locks it otherwise.
+		locked := out.Technology != "" || out.Error == ""
+		if err := s.storeResults(ctx, t, scan, job, asset, locked, now, out.Results); err != nil {
 			return err
 		}
 		return s.finishScan(ctx, t, scan, job, now)
@@ -149,10 +152,52 @@ var postureUpsert = `INSERT INTO posture (asset_id, result_id, scan_id, job_id, 
 		job_id = excluded.job_id, ` + assignExcluded(resultCols, "policy", "cid") + `
 	WHERE excluded.rtime >= posture.rtime`
 
+// postureCountsDelete and postureCountsInsert recount the posture of one
+// asset (each takes the asset id) into posture_counts, on SQLite, where writes
+// are serial.
+const (
+	postureCountsDelete = `DELETE FROM posture_counts WHERE asset_id = ?`
+	postureCountsInsert = `INSERT INTO posture_counts (asset_id, criticality, status, n)
+	SELECT asset_id, criticality, status, COUNT(*) FROM posture WHERE asset_id = ?
+	GROUP BY asset_id, criticality, status`
+)
+
+// postureCountsRecount recounts the posture of one asset (the asset id
+// twice) into posture_counts in one statement, on PostgreSQL: the counts
+// that changed are updated, those of a status the asset no longer has
+// deleted, and unchanged ones left unwritten.
+const postureCountsRecount = `WITH c AS (SELECT asset_id, criticality, status, COUNT(*) AS n FROM posture WHERE asset_id = ?
+		GROUP BY asset_id, criticality, status),
+	d AS (DELETE FROM posture_counts pc WHERE pc.asset_id = ?
+		AND NOT EXISTS (SELECT 1 FROM c WHERE c.criticality = pc.criticality AND c.status = pc.status))
+	INSERT INTO posture_counts (asset_id, criticality, status, n) SELECT asset_id, criticality, status, n FROM c
+	ON CONFLICT (asset_id, criticality, status) DO UPDATE SET n = excluded.n WHERE posture_counts.n <> excluded.n`
+
+// recountPosture brings the posture_counts of asset up to date with its
+// posture, in t. On PostgreSQL the caller holds the asset row's lock, so
+// the posture writers of one asset recount one after another, each seeing
+// the last one's posture.
+func (s *Store) recountPosture(ctx context.Context, t tx, asset int64) error {
+	if s.d.writableCTE() {
+		if _, err := t.ExecContext(ctx, postureCountsRecount, asset, asset); err != nil {
+			return fmt.Errorf("count posture of asset %d: %w", asset, err)
+		}
+		return nil
+	}
+	if _, err := t.execHot(ctx, postureCountsDelete, asset); err != nil {
+		return fmt.Errorf("count posture of asset %d: %w", asset, err)
+	}
+	if _, err := t.execHot(ctx, postureCountsInsert, asset); err != nil {
+		return fmt.Errorf("count posture of asset %d: %w", asset, err)
+	}
+	return nil
+}
+
 // hotStatements are the statements of CompleteJob that SQLite prepares
-// once: the result inserts of every batch size and the posture update.
+// once: the result inserts of every batch size, the posture update and
+// the posture recount.
 func hotStatements() []string {
-	qs := []string{postureUpsert}
+	qs := []string{postureUpsert, postureCountsDelete, postureCountsInsert}
 	for n := 1; n <= sqliteBatch; n *= 2 {
 		qs = append(qs, sqliteInsert("results", resultInsertCols, n))
 	}
@@ -163,8 +208,11 @@ func hotStatements() []string {
 // result repeating the policy and control of an earlier one in rs (a
 // worker that sent its batch twice) is dropped. The rows go in by COPY on
 // PostgreSQL and by batched, prepared INSERTs on SQLite; a row the unique
-// key (job, policy, control) refuses fails the whole transaction.
-func (s *Store) storeResults(ctx context.Context, t tx, scan, job, asset int64, now time.Time, rs []Result) error {
+// key (job, policy, control) refuses fails the whole transaction. The
+// asset's posture_counts are recounted; on PostgreSQL the asset row is
+// locked first (unless locked says the caller holds it), before any
+// posture row, so the posture writers of one asset take turns.
+func (s *Store) storeResults(ctx context.Context, t tx, scan, job, asset int64, locked bool, now time.Time, rs []Result) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -210,10 +258,17 @@ func (s *Store) storeResults(ctx context.Context, t tx, scan, job, asset int64, 
 	if err := s.d.insertRows(ctx, t, "results", resultInsertCols, rows); err != nil {
 		return fmt.Errorf("store results of job %d: %w", job, err)
 	}
+	if !locked && !s.d.serialWrites() {
+		var one int
+		err := t.QueryRowContext(ctx, `SELECT 1 FROM assets WHERE id = ? FOR NO KEY UPDATE`, asset).Scan(&one)
+		if err != nil && !isNoRows(err) {
+			return fmt.Errorf("lock asset %d: %w", asset, err)
+		}
+	}
 	if _, err := t.execHot(ctx, postureUpsert, job); err != nil {
 		return fmt.Errorf("update posture from job %d: %w", job, err)
 	}
-	return nil
+	return s.recountPosture(ctx, t, asset)
 }
 
 // splitCols splits a column list.

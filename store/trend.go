@@ -183,11 +183,14 @@ func (t tally) summary() result.Summary {
 //
 // The kinds that are functions of the asset (fleet, group, technology,
 // asset, criticality) share pa: the posture counted once per asset,
-// criticality and status (an index-only scan of posture_asset_summary
-// when w is empty), with the excepted Fails per asset and criticality
-// under "x". An excepted item belongs to one asset, so summing pa over an
+// criticality and status, with the excepted Fails per asset and
+// criticality under "x". When counted is set (w's conditions are all
+// functions of the asset id r.asset_id: an asset, a group, a technology)
+// pa reads those counts from posture_counts, a few rows per asset kept
+// current at ingest, instead of counting the posture rows; the excepted
+// Fails are counted at read time either way (exceptions are few). An excepted item belongs to one asset, so summing pa over an
 // asset's keys counts it once per key, as PostureSummary does.
-func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []string, w where, allGroups bool) (map[string]map[string]tally, error) {
+func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []string, w where, counted, allGroups bool) (map[string]map[string]tally, error) {
 	var b strings.Builder
 	b.WriteString(coveredSQL)
 	if slices.Contains(kinds, ScopeGroup) {
@@ -210,12 +213,19 @@ func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []s
 	var selects []string
 	if slices.ContainsFunc(kinds, func(k string) bool { _, ok := assetBreakdowns[k]; return ok }) {
 		args = append(args, w.args...)
-		fmt.Fprintf(&b, `, pa AS MATERIALIZED (SELECT r.asset_id, r.criticality, r.status, COUNT(*) AS n FROM posture r%s
-			GROUP BY r.asset_id, r.criticality, r.status
+		counts := `SELECT r.asset_id, r.criticality, r.status, COUNT(*) AS n FROM posture r` + w.String() + `
+			GROUP BY r.asset_id, r.criticality, r.status`
+		if counted {
+			counts = `SELECT r.asset_id, r.criticality, r.status, r.n FROM posture_counts r WHERE r.n > 0`
+			if len(w.conds) > 0 {
+				counts += " AND " + strings.Join(w.conds, " AND ")
+			}
+		}
+		fmt.Fprintf(&b, `, pa AS MATERIALIZED (%s
 			UNION ALL
 			SELECT d.asset_id, d.criticality, '%s', COUNT(*) FROM (%s) d
 			GROUP BY d.asset_id, d.criticality)
-`, w.String(), exceptedKey, excepted("''", "", w.conds))
+`, counts, exceptedKey, excepted("''", "", w.conds))
 	}
 	for _, kind := range kinds {
 		if sel, ok := assetBreakdowns[kind]; ok {
@@ -311,7 +321,7 @@ const snapshotBatch = 200
 func (s *Store) TakeSnapshots(ctx context.Context) (int, error) {
 	now := s.now()
 	day := micros(dayOf(now))
-	all, err := s.tallies(ctx, s.read(), now, snapshotScopes, where{}, true)
+	all, err := s.tallies(ctx, s.read(), now, snapshotScopes, where{}, true, true)
 	if err != nil {
 		return 0, fmt.Errorf("take snapshots: %w", err)
 	}
@@ -515,7 +525,12 @@ func (s *Store) Scores(ctx context.Context, by string, f ResultFilter) ([]ScoreR
 			return nil, err
 		}
 	}
-	all, err := s.tallies(ctx, s.read(), s.now(), []string{by}, resultWhere(f, ""), false)
+	// posture_counts answers the filters that are functions of the
+	// asset; the others count the posture rows.
+	g := f
+	g.Page = Page{}
+	counted := g == ResultFilter{Asset: f.Asset, Group: f.Group, Technology: f.Technology}
+	all, err := s.tallies(ctx, s.read(), s.now(), []string{by}, resultWhere(f, ""), counted, false)
 	if err != nil {
 		return nil, fmt.Errorf("score %s: %w", by, err)
 	}
