@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // Store is the server's database: SQLite or PostgreSQL. It is safe for
@@ -63,14 +64,23 @@ const (
 // returns and are safe when several servers start at once.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{Now: time.Now, dsn: dsn}
-	var err error
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		s.d = pgDialect{}
-		s.db, err = sql.Open("pgx", dsn)
+		cfg, err := pgx.ParseConfig(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
+		// JIT off unless the DSN sets it: the store's reads run in
+		// milliseconds, but the planner cannot estimate joins over CTEs
+		// (no statistics), and a cost estimate past jit_above_cost then
+		// spends far longer compiling the plan than running it (the group
+		// breakdown: ~480 ms of JIT for a ~140 ms execution at 10,000
+		// assets).
+		if _, ok := cfg.RuntimeParams["jit"]; !ok {
+			cfg.RuntimeParams["jit"] = "off"
+		}
+		s.db = stdlib.OpenDB(*cfg)
 		s.db.SetMaxIdleConns(8)
 		s.db.SetConnMaxIdleTime(5 * time.Minute)
 		s.rdb = s.db
