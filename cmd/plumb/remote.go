@@ -278,3 +278,30 @@ func nounCommand(use, short string, sub ...*cobra.Command) *cobra.Command {
 	cmd.AddCommand(sub...)
 	return cmd
 }
+
+// idActionCommand is a command that does one thing to the object with
+// the id it is given (cancel a scan, revoke a token) and says so.
+func idActionCommand(use, what, done, short, example string, do func(*client.Client, context.Context, int64) error) *cobra.Command {
+	var o remoteOptions
+	cmd := &cobra.Command{
+		Use:     use + " ID",
+		Short:   short,
+		Example: "  " + example,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(what, args[0])
+			if err != nil {
+				return err
+			}
+			return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
+				if err := do(c, ctx, id); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s %d\n", done, what, id)
+				return nil
+			})
+		},
+	}
+	o.addConnFlags(cmd)
+	return cmd
+}

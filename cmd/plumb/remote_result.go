@@ -216,7 +216,7 @@ func oneLine(s string) string {
 
 func newTokenCommand() *cobra.Command {
 	return nounCommand("token", "Manage the API tokens of a Plumb server",
-		newTokenListCommand(), newTokenAddCommand(), newTokenRevokeCommand(), newWhoAmICommand())
+		newTokenListCommand(), newTokenAddCommand(), idActionCommand("revoke", "token", "revoked", "Revoke an API token: it stops working at once", "plumb token revoke 4", (*client.Client).RevokeToken), newWhoAmICommand())
 }
 
 func newTokenListCommand() *cobra.Command {
@@ -285,31 +285,6 @@ scanner worker holds). The secret is printed on standard output this once: store
 	}
 	o.addFlags(cmd)
 	cmd.Flags().StringVar(&role, "role", "", "the token's `ROLE`: "+strings.Join(api.Roles, ", "))
-	return cmd
-}
-
-func newTokenRevokeCommand() *cobra.Command {
-	var o remoteOptions
-	cmd := &cobra.Command{
-		Use:     "revoke ID",
-		Short:   "Revoke an API token: it stops working at once",
-		Example: `  plumb token revoke 4`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID("token", args[0])
-			if err != nil {
-				return err
-			}
-			return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
-				if err := c.RevokeToken(ctx, id); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "revoked token %d\n", id)
-				return nil
-			})
-		},
-	}
-	o.addConnFlags(cmd)
 	return cmd
 }
 

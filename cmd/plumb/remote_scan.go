@@ -21,7 +21,7 @@ import (
 func newRemoteScanCommands() []*cobra.Command {
 	return []*cobra.Command{
 		newScanLaunchCommand(), newScanListCommand(), newScanStatusCommand(), newScanJobsCommand(),
-		newScanCancelCommand(), newScanScheduleCommand(), newScanSchedulesCommand(), newScanUnscheduleCommand(),
+		idActionCommand("cancel", "scan", "cancelled", "Cancel a server-side scan: queued jobs never run, running ones are dropped", "plumb scan cancel 42", (*client.Client).CancelScan), newScanScheduleCommand(), newScanSchedulesCommand(), idActionCommand("unschedule", "schedule", "deleted", "Delete a scan schedule (scans it launched stay)", "plumb scan unschedule 3", (*client.Client).DeleteSchedule),
 	}
 }
 
@@ -284,31 +284,6 @@ func newScanJobsCommand() *cobra.Command {
 	return cmd
 }
 
-func newScanCancelCommand() *cobra.Command {
-	var o remoteOptions
-	cmd := &cobra.Command{
-		Use:     "cancel ID --server URL",
-		Short:   "Cancel a server-side scan: queued jobs never run, running ones are dropped",
-		Example: `  plumb scan cancel 42`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID("scan", args[0])
-			if err != nil {
-				return err
-			}
-			return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
-				if err := c.CancelScan(ctx, id); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "cancelled scan %d\n", id)
-				return nil
-			})
-		},
-	}
-	o.addConnFlags(cmd)
-	return cmd
-}
-
 func scheduleTable(w io.Writer, ss []store.Schedule) error {
 	tw := table(w)
 	fmt.Fprintln(tw, "ID\tNAME\tEVERY\tNEXT\tPOLICIES\tASSETS\tGROUPS\tCREATED BY")
@@ -401,30 +376,5 @@ func newScanSchedulesCommand() *cobra.Command {
 	}
 	o.addFlags(cmd)
 	lo.addFlags(cmd, 0)
-	return cmd
-}
-
-func newScanUnscheduleCommand() *cobra.Command {
-	var o remoteOptions
-	cmd := &cobra.Command{
-		Use:     "unschedule ID --server URL",
-		Short:   "Delete a scan schedule (scans it launched stay)",
-		Example: `  plumb scan unschedule 3`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID("schedule", args[0])
-			if err != nil {
-				return err
-			}
-			return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
-				if err := c.DeleteSchedule(ctx, id); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "deleted schedule %d\n", id)
-				return nil
-			})
-		},
-	}
-	o.addConnFlags(cmd)
 	return cmd
 }
