@@ -202,18 +202,11 @@ func BenchmarkStorePosture(b *testing.B) {
 			}
 			for _, q := range summaries {
 				b.Run(q.name, func(b *testing.B) {
-					took := make([]time.Duration, 0, b.N)
 					var sum result.Summary
-					for range b.N {
-						t0 := time.Now()
-						var err error
+					latencies(b, func() (err error) {
 						sum, err = s.PostureSummary(ctx, q.f)
-						check(b, err)
-						took = append(took, time.Since(t0))
-					}
-					slices.Sort(took)
-					b.ReportMetric(ms(took[len(took)/2]), "p50-ms")
-					b.ReportMetric(ms(took[(len(took)*95+99)/100-1]), "p95-ms")
+						return err
+					})
 					b.ReportMetric(float64(sum.Total), "rows")
 				})
 			}
@@ -233,6 +226,19 @@ func BenchmarkStorePosture(b *testing.B) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// latencies runs query b.N times and reports the p50 and p95 in ms.
+func latencies(b *testing.B, query func() error) {
+	took := make([]time.Duration, 0, b.N)
+	for range b.N {
+		t0 := time.Now()
+		check(b, query())
+		took = append(took, time.Since(t0))
+	}
+	slices.Sort(took)
+	b.ReportMetric(ms(took[len(took)/2]), "p50-ms")
+	b.ReportMetric(ms(took[(len(took)*95+99)/100-1]), "p95-ms")
+}
 
 // dbSize is the size of the whole database, and of the results and
 // posture tables with their indexes, in bytes. On SQLite the whole is the
@@ -294,18 +300,11 @@ func BenchmarkStoreExceptions(b *testing.B) {
 			}
 			for _, q := range summaries {
 				b.Run(q.name, func(b *testing.B) {
-					took := make([]time.Duration, 0, b.N)
 					var sum result.Summary
-					for range b.N {
-						t0 := time.Now()
-						var err error
+					latencies(b, func() (err error) {
 						sum, err = s.PostureSummary(ctx, q.f)
-						check(b, err)
-						took = append(took, time.Since(t0))
-					}
-					slices.Sort(took)
-					b.ReportMetric(ms(took[len(took)/2]), "p50-ms")
-					b.ReportMetric(ms(took[(len(took)*95+99)/100-1]), "p95-ms")
+						return err
+					})
 					b.ReportMetric(float64(sum.Excepted), "excepted")
 				})
 			}
@@ -446,18 +445,11 @@ func BenchmarkStoreTrend(b *testing.B) {
 			}
 			for _, c := range cases {
 				b.Run(c.name, func(b *testing.B) {
-					took := make([]time.Duration, 0, b.N)
 					var rows int
-					for range b.N {
-						t0 := time.Now()
-						var err error
+					latencies(b, func() (err error) {
 						rows, err = c.fn()
-						check(b, err)
-						took = append(took, time.Since(t0))
-					}
-					slices.Sort(took)
-					b.ReportMetric(ms(took[len(took)/2]), "p50-ms")
-					b.ReportMetric(ms(took[(len(took)*95+99)/100-1]), "p95-ms")
+						return err
+					})
 					b.ReportMetric(float64(rows), "rows")
 				})
 			}
