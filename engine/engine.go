@@ -82,6 +82,7 @@ func (e *Engine) Scan(ctx context.Context, t target.Target, runs []Run) (result.
 			for _, rule := range r.Rules {
 				pr.Results = append(pr.Results, newResult(rule, outcome{status: result.Error, reason: host.Reason, message: err.Error()}, "", now()))
 			}
+			weigh(pr.Results, r.Policy)
 			pr.Summary = result.Summarize(pr.Results)
 			host.Policies = append(host.Policies, pr)
 		}
@@ -140,6 +141,7 @@ func (e *Engine) Scan(ctx context.Context, t target.Target, runs []Run) (result.
 			pr.Results = append(pr.Results, newResult(rule, o, method, now()))
 		}
 		sort.SliceStable(pr.Results, func(i, j int) bool { return pr.Results[i].CID < pr.Results[j].CID })
+		weigh(pr.Results, r.Policy)
 		pr.Summary = result.Summarize(pr.Results)
 		host.Policies = append(host.Policies, pr)
 	}
@@ -213,6 +215,16 @@ func (e *evaluator) evalRule(ctx context.Context, rule policy.Rule, facts target
 		}
 	}
 	return e.eval(ctx, &rule.Check)
+}
+
+// weigh gives rs the weights of p, when p sets its own.
+func weigh(rs []result.Result, p *policy.Policy) {
+	if p == nil || len(p.Weights) == 0 {
+		return
+	}
+	for i := range rs {
+		rs[i].Weight = p.Weight(rs[i].Criticality)
+	}
 }
 
 func newResult(rule policy.Rule, o outcome, method string, at time.Time) result.Result {

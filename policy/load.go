@@ -805,6 +805,9 @@ func (p *parser) checkDocument(doc *document) {
 			}
 			ext[e] = true
 		}
+		if err := pol.CheckWeights(); err != nil {
+			p.addAt(tok(base, "weights"), "%v", err)
+		}
 		sel := map[int]int{}
 		for j, s := range pol.Controls {
 			if first, ok := sel[s.CID]; ok {

@@ -99,6 +99,13 @@ var parseErrorCases = []struct {
 		want: []string{"bad.yaml:2:5: controls[0]: missing required field \"rationale\""},
 	},
 	{
+		name: "weights",
+		in:   "policies:\n  - { id: p, version: \"1\", title: T, controls: [{ cid: 1 }], weights: { urgent: 0, severe: 2, medium: 101 } }\n",
+		want: []string{"bad.yaml:2:81: policies[0].weights.urgent: 0 is too small; must be at least 1",
+			`bad.yaml:2:84: policies[0].weights.severe: unknown field "severe" (allowed: critical, medium, minimal, serious, urgent)`,
+			"bad.yaml:2:103: policies[0].weights.medium: 101 is too large; must be at most 100"},
+	},
+	{
 		name: "unquoted version",
 		in:   "policies:\n  - { id: p, version: 1.0, title: T, controls: [{ cid: 1 }] }\n",
 		want: []string{"bad.yaml:2:23: policies[0].version: must be a string, not a number (quote the value)"},
@@ -399,6 +406,9 @@ func TestParseGood(t *testing.T) {
 	p := f.Policies[1]
 	if p.ID != "site-strict" || p.Version != "1.1" || p.Source != "testdata/good.yaml:134" || !slices.Equal(p.Extends, []string{"site-base"}) {
 		t.Errorf("policy = %+v", p)
+	}
+	if p.Weight(Urgent) != 20 || p.Weight(Minimal) != 1 || p.Weight(Serious) != 3 || f.Policies[0].Weight(Urgent) != 5 {
+		t.Errorf("weights = %v", p.Weights)
 	}
 
 	// Round trip through a library: extends and overrides.

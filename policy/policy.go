@@ -102,8 +102,40 @@ type Policy struct {
 	Description string      `yaml:"description,omitempty" json:"description,omitempty"`
 	Extends     []string    `yaml:"extends,omitempty" json:"extends,omitempty"`
 	Controls    []Selection `yaml:"controls" json:"controls"`
+	// Weights replace the criticality as the weight of this policy's
+	// results in the weighted score (1..100 per criticality; a
+	// criticality not named keeps its own value). A policy that extends
+	// another uses its own weights only.
+	Weights map[Criticality]int `yaml:"weights,omitempty" json:"weights,omitempty"`
 
 	Source string `yaml:"-" json:"-"`
+}
+
+// MaxWeight bounds a policy's criticality weights.
+const MaxWeight = 100
+
+// Weight is the weight of a result of criticality c under p.
+func (p *Policy) Weight(c Criticality) int {
+	if w, ok := p.Weights[c]; ok {
+		return w
+	}
+	return int(c)
+}
+
+// CheckWeights reports the first weight of p outside 1..MaxWeight, naming
+// the criticality.
+func (p *Policy) CheckWeights() error {
+	for c := Minimal; c <= Urgent; c++ {
+		if w, ok := p.Weights[c]; ok && (w < 1 || w > MaxWeight) {
+			return fmt.Errorf("weights.%s: %d is not a weight from 1 to %d", c, w, MaxWeight)
+		}
+	}
+	for c := range p.Weights {
+		if c < Minimal || c > Urgent {
+			return fmt.Errorf("weights: %d is not a criticality (1-5)", int(c))
+		}
+	}
+	return nil
 }
 
 // Selection picks one control into a policy, optionally overriding its

@@ -66,12 +66,15 @@ type Result struct {
 	Title       string             `json:"title"`
 	Category    string             `json:"category"`
 	Criticality policy.Criticality `json:"criticality"`
-	Status      Status             `json:"status"`
-	Expected    string             `json:"expected"`
-	Actual      []string           `json:"actual"`
-	Reason      string             `json:"reason,omitempty"`
-	Message     string             `json:"message,omitempty"`
-	Method      string             `json:"method"`
+	// Weight is the result's weight in the weighted score when its
+	// policy sets weights (policy.Policy.Weights); 0: the criticality.
+	Weight   int      `json:"weight,omitempty"`
+	Status   Status   `json:"status"`
+	Expected string   `json:"expected"`
+	Actual   []string `json:"actual"`
+	Reason   string   `json:"reason,omitempty"`
+	Message  string   `json:"message,omitempty"`
+	Method   string   `json:"method"`
 	// SCAPResult keeps the XCCDF result value (pass, fail, error, unknown,
 	// notapplicable, notchecked, informational) of SCAP content.
 	SCAPResult  string              `json:"scap_result,omitempty"`
@@ -125,4 +128,12 @@ type Report struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	Hosts    []Host    `json:"hosts"`
+}
+
+// weight is r's weight in the weighted score.
+func (r Result) weight() int {
+	if r.Weight > 0 {
+		return r.Weight
+	}
+	return int(r.Criticality)
 }

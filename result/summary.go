@@ -3,7 +3,8 @@ package result
 import "github.com/plumbhq/plumb/policy"
 
 // Summary rolls results up. Score = Pass / (Pass + Fail + Error) x 100;
-// Weighted uses each result's criticality (1..5) as its weight; Coverage =
+// Weighted is the same ratio with each result counted by its weight: the
+// criticality (1..5) unless its policy sets weights; Coverage =
 // (Pass + Fail) / (Pass + Fail + Error) x 100, the share of scored results
 // whose data was obtained. N/A and Not checked never count. With nothing
 // scored, Score, Weighted and Coverage are 0 and Scored is 0.
@@ -26,6 +27,7 @@ type Summary struct {
 // Summarize computes the summary of rs.
 func Summarize(rs []Result) Summary {
 	counts := map[policy.Criticality]map[Status]int{}
+	var wPass, wAll float64
 	for _, r := range rs {
 		m := counts[r.Criticality]
 		if m == nil {
@@ -33,8 +35,27 @@ func Summarize(rs []Result) Summary {
 			counts[r.Criticality] = m
 		}
 		m[r.Status]++
+		switch r.Status {
+		case Pass:
+			wPass += float64(r.weight())
+			fallthrough
+		case Fail, Error:
+			wAll += float64(r.weight())
+		}
 	}
-	return SummaryOf(counts)
+	s := SummaryOf(counts)
+	s.SetWeighted(wPass, wAll)
+	return s
+}
+
+// SetWeighted sets the weighted score from the summed weights of the
+// scored results that pass and of all scored results, for callers that
+// count weights other than the criticality (a policy's own weights).
+func (s *Summary) SetWeighted(pass, scored float64) {
+	s.Weighted = 0
+	if scored > 0 {
+		s.Weighted = round1(100 * pass / scored)
+	}
 }
 
 // SummaryOf computes the summary of results counted per criticality and

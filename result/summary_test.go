@@ -32,6 +32,21 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+// A policy's own weights replace the criticality in the weighted score
+// only.
+func TestSummarizeWeights(t *testing.T) {
+	rs := []Result{
+		{CID: 1, Criticality: 5, Weight: 100, Status: Fail},
+		{CID: 2, Criticality: 1, Weight: 1, Status: Pass},
+		{CID: 3, Criticality: 1, Status: Pass}, // no weight: 1
+		{CID: 4, Criticality: 3, Weight: 50, Status: NA},
+	}
+	got := Summarize(rs)
+	if got.Score != 66.7 || got.Weighted != 2 { // 2 / (100 + 1 + 1)
+		t.Fatalf("score %v weighted %v, want 66.7 and 2", got.Score, got.Weighted)
+	}
+}
+
 func TestSummaryOfMatchesSummarize(t *testing.T) {
 	var rs []Result
 	counts := map[policy.Criticality]map[Status]int{}

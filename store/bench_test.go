@@ -104,8 +104,8 @@ func benchAssets() int {
 
 // postureCountsRebuild counts the whole posture into posture_counts, as
 // CompleteJob would have, after a seed writes the posture in bulk.
-const postureCountsRebuild = `INSERT INTO posture_counts (asset_id, criticality, status, n)
-	SELECT asset_id, criticality, status, COUNT(*) FROM posture GROUP BY asset_id, criticality, status`
+const postureCountsRebuild = `INSERT INTO posture_counts (asset_id, criticality, status, n, w)
+	SELECT asset_id, criticality, status, COUNT(*), SUM(` + rowWeight + `) FROM posture r GROUP BY asset_id, criticality, status`
 
 // seedFleet stores n assets (every tenth tagged pci, the rest web), a
 // static group of n/10 other assets, and one finished scan with a result
@@ -489,8 +489,12 @@ func seedSecondScan(b *testing.B, s *Store) time.Time {
 	exec(`INSERT INTO results (scan_id, job_id, asset_id, `+resultCols+`)
 		SELECT scan_id + 1000000, job_id + 1000000000, asset_id, policy, policy_version, cid, rule, title, category, criticality,
 			CASE WHEN cid % 11 = 0 AND status = 'pass' THEN 'fail' WHEN cid % 11 = 0 AND status = 'fail' THEN 'pass' ELSE status END,
-			expected, actual, reason, message, method, scap_result, ?, refs, remediation
+			expected, actual, reason, message, method, scap_result, ?, refs, remediation, weight
 		FROM results ORDER BY id`, t1)
+	exec(`INSERT INTO status_changes (asset_id, policy, cid, criticality, from_status, to_status, rtime, result_id)
+		SELECT r.asset_id, r.policy, r.cid, r.criticality, p.status, r.status, r.rtime, r.id
+		FROM results r JOIN posture p ON p.asset_id = r.asset_id AND p.policy = r.policy AND p.cid = r.cid
+		WHERE r.scan_id >= 1000000 AND p.status <> r.status ORDER BY r.id`)
 	exec(`DELETE FROM posture`)
 	exec(`INSERT INTO posture (asset_id, result_id, scan_id, job_id, ` + resultCols + `)
 		SELECT r.asset_id, r.id, r.scan_id, r.job_id, ` + prefixed("r.", resultCols) + ` FROM results r

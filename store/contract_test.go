@@ -56,6 +56,7 @@ func testStore(t *testing.T, open func(t testing.TB) *Store) {
 		{"Snapshots", testSnapshots},
 		{"TrendBuckets", testTrendBuckets},
 		{"Changes", testChanges},
+		{"Weights", testWeights},
 		{"Scores", testScores},
 		{"ScoresByMandate", testScoresByMandate},
 		{"PostureCounts", testPostureCounts},
@@ -1157,7 +1158,7 @@ func testDuplicateFailsWhole(t *testing.T, s *Store) {
 	// A row already stored for the job (no path of the store writes one;
 	// the key is the last line of defence).
 	_, err = s.db.Exec(s.d.rebind(`INSERT INTO results (scan_id, job_id, asset_id, `+resultCols+`)
-		VALUES (?, ?, ?, 'p', 1, 250, '', '', '', 1, 'pass', '', '[]', '', '', '', '', 0, '{}', '')`), sc.ID, j.ID, a.ID)
+		VALUES (?, ?, ?, 'p', 1, 250, '', '', '', 1, 'pass', '', '[]', '', '', '', '', 0, '{}', '', NULL)`), sc.ID, j.ID, a.ID)
 	check(t, err)
 	err = s.CompleteJob(ctx, j.ID, j.Attempt, JobOutcome{Technology: "debian-12", Results: results("p", 300, result.Fail, time.Now())})
 	if err == nil {

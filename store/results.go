@@ -15,7 +15,7 @@ import (
 
 // resultCols are the columns results and posture share, after their ids.
 const resultCols = `policy, policy_version, cid, rule, title, category, criticality, status, expected, actual,
-	reason, message, method, scap_result, rtime, refs, remediation`
+	reason, message, method, scap_result, rtime, refs, remediation, weight`
 
 func scanResult(r scanner) (Result, error) { return scanResultWith(r) }
 
@@ -25,11 +25,13 @@ func scanResultWith(r scanner, extra ...any) (Result, error) {
 	var crit int
 	var status, actual, refs string
 	var rtime int64
+	var weight sql.NullInt64
 	if err := r.Scan(append([]any{&x.ID, &x.ScanID, &x.JobID, &x.AssetID,
 		&x.Policy, &x.PolicyVersion, &x.CID, &x.Rule, &x.Title, &x.Category, &crit, &status, &x.Expected, &actual,
-		&x.Reason, &x.Message, &x.Method, &x.SCAPResult, &rtime, &refs, &x.Remediation}, extra...)...); err != nil {
+		&x.Reason, &x.Message, &x.Method, &x.SCAPResult, &rtime, &refs, &x.Remediation, &weight}, extra...)...); err != nil {
 		return x, err
 	}
+	x.Weight = int(weight.Int64)
 	x.Criticality = policy.Criticality(crit)
 	x.Status = result.Status(status)
 	x.Time = fromMicros(rtime)
@@ -152,13 +154,24 @@ var postureUpsert = `INSERT INTO posture (asset_id, result_id, scan_id, job_id, 
 		job_id = excluded.job_id, ` + assignExcluded(resultCols, "policy", "cid") + `
 	WHERE excluded.rtime >= posture.rtime`
 
+// statusChangesInsert logs, before postureUpsert runs, the posture rows
+// whose status a job's result (not an older one) is about to change.
+const statusChangesInsert = `INSERT INTO status_changes (asset_id, policy, cid, criticality, from_status, to_status, rtime, result_id)
+	SELECT r.asset_id, r.policy, r.cid, r.criticality, p.status, r.status, r.rtime, r.id
+	FROM results r JOIN posture p ON p.asset_id = r.asset_id AND p.policy = r.policy AND p.cid = r.cid
+	WHERE r.job_id = ? AND p.status <> r.status AND r.rtime >= p.rtime
+	ORDER BY r.policy, r.cid`
+
+// rowWeight is a posture row's weight in the weighted score.
+const rowWeight = "COALESCE(r.weight, r.criticality)"
+
 // postureCountsDelete and postureCountsInsert recount the posture of one
 // asset (each takes the asset id) into posture_counts, on SQLite, where writes
 // are serial.
 const (
 	postureCountsDelete = `DELETE FROM posture_counts WHERE asset_id = ?`
-	postureCountsInsert = `INSERT INTO posture_counts (asset_id, criticality, status, n)
-	SELECT asset_id, criticality, status, COUNT(*) FROM posture WHERE asset_id = ?
+	postureCountsInsert = `INSERT INTO posture_counts (asset_id, criticality, status, n, w)
+	SELECT asset_id, criticality, status, COUNT(*), SUM(` + rowWeight + `) FROM posture r WHERE asset_id = ?
 	GROUP BY asset_id, criticality, status`
 )
 
@@ -166,12 +179,14 @@ const (
 // twice) into posture_counts in one statement, on PostgreSQL: the counts
 // that changed are updated, those of a status the asset no longer has
 // deleted, and unchanged ones left unwritten.
-const postureCountsRecount = `WITH c AS (SELECT asset_id, criticality, status, COUNT(*) AS n FROM posture WHERE asset_id = ?
+const postureCountsRecount = `WITH c AS (SELECT asset_id, criticality, status, COUNT(*) AS n, SUM(` + rowWeight + `) AS w
+		FROM posture r WHERE asset_id = ?
 		GROUP BY asset_id, criticality, status),
 	d AS (DELETE FROM posture_counts pc WHERE pc.asset_id = ?
 		AND NOT EXISTS (SELECT 1 FROM c WHERE c.criticality = pc.criticality AND c.status = pc.status))
-	INSERT INTO posture_counts (asset_id, criticality, status, n) SELECT asset_id, criticality, status, n FROM c
-	ON CONFLICT (asset_id, criticality, status) DO UPDATE SET n = excluded.n WHERE posture_counts.n <> excluded.n`
+	INSERT INTO posture_counts (asset_id, criticality, status, n, w) SELECT asset_id, criticality, status, n, w FROM c
+	ON CONFLICT (asset_id, criticality, status) DO UPDATE SET n = excluded.n, w = excluded.w
+		WHERE posture_counts.n <> excluded.n OR posture_counts.w <> excluded.w`
 
 // recountPosture brings the posture_counts of asset up to date with its
 // posture, in t. On PostgreSQL the caller holds the asset row's lock, so
@@ -197,7 +212,7 @@ func (s *Store) recountPosture(ctx context.Context, t tx, asset int64) error {
 // once: the result inserts of every batch size, the posture update and
 // the posture recount.
 func hotStatements() []string {
-	qs := []string{postureUpsert, postureCountsDelete, postureCountsInsert}
+	qs := []string{statusChangesInsert, postureUpsert, postureCountsDelete, postureCountsInsert}
 	for n := 1; n <= sqliteBatch; n *= 2 {
 		qs = append(qs, sqliteInsert("results", resultInsertCols, n))
 	}
@@ -251,9 +266,16 @@ func (s *Store) storeResults(ctx context.Context, t tx, scan, job, asset int64, 
 			}
 			refs = string(b)
 		}
+		var weight any // NULL: the criticality
+		if r.Weight != 0 {
+			if r.Weight < 0 || r.Weight > policy.MaxWeight {
+				return &InvalidError{Field: "results.weight", Message: fmt.Sprintf("control %d: weight %d is not from 1 to %d", r.CID, r.Weight, policy.MaxWeight)}
+			}
+			weight = r.Weight
+		}
 		rows = append(rows, []any{scan, job, asset,
 			r.Policy, v, r.CID, r.Rule, r.Title, r.Category, int(r.Criticality), string(r.Status), r.Expected,
-			jsonText(r.Actual), r.Reason, r.Message, r.Method, r.SCAPResult, micros(rt), refs, r.Remediation})
+			jsonText(r.Actual), r.Reason, r.Message, r.Method, r.SCAPResult, micros(rt), refs, r.Remediation, weight})
 	}
 	if err := s.d.insertRows(ctx, t, "results", resultInsertCols, rows); err != nil {
 		return fmt.Errorf("store results of job %d: %w", job, err)
@@ -264,6 +286,9 @@ func (s *Store) storeResults(ctx context.Context, t tx, scan, job, asset int64, 
 		if err != nil && !isNoRows(err) {
 			return fmt.Errorf("lock asset %d: %w", asset, err)
 		}
+	}
+	if _, err := t.execHot(ctx, statusChangesInsert, job); err != nil {
+		return fmt.Errorf("log status changes of job %d: %w", job, err)
 	}
 	if _, err := t.execHot(ctx, postureUpsert, job); err != nil {
 		return fmt.Errorf("update posture from job %d: %w", job, err)
@@ -452,11 +477,11 @@ func (s *Store) PostureSummary(ctx context.Context, f ResultFilter) (result.Summ
 		cond = " AND " + strings.Join(w.conds, " AND ")
 	}
 	args := append(append([]any{micros(s.now())}, w.args...), w.args...)
-	rows, err := s.read().QueryContext(ctx, coveredSQL+`SELECT r.criticality, r.status, COUNT(*) FROM posture r`+w.String()+`
+	rows, err := s.read().QueryContext(ctx, coveredSQL+`SELECT r.criticality, r.status, COUNT(*), SUM(`+rowWeight+`) FROM posture r`+w.String()+`
 		GROUP BY r.criticality, r.status
 		UNION ALL
-		SELECT d.criticality, 'excepted', COUNT(*) FROM (
-			SELECT DISTINCT r.asset_id, r.policy, r.cid, r.criticality
+		SELECT d.criticality, '`+exceptedKey+`', COUNT(*), SUM(COALESCE(d.weight, d.criticality)) FROM (
+			SELECT DISTINCT r.asset_id, r.policy, r.cid, r.criticality, r.weight
 			FROM covered c JOIN posture r ON r.asset_id = c.asset_id AND r.policy = c.policy AND r.cid = c.cid
 			WHERE r.status = 'fail' AND (c.reopen = 0 OR EXISTS (SELECT 1 FROM exception_evidence ev
 				WHERE ev.exception_id = c.id AND ev.asset_id = r.asset_id AND ev.actual = r.actual))`+cond+`) d
@@ -465,26 +490,17 @@ func (s *Store) PostureSummary(ctx context.Context, f ResultFilter) (result.Summ
 		return result.Summary{}, fmt.Errorf("summarize posture: %w", err)
 	}
 	defer rows.Close()
-	counts := map[policy.Criticality]map[result.Status]int{}
-	excepted := map[policy.Criticality]int{}
+	t := tally{}
 	for rows.Next() {
-		var crit, n int
+		var crit, n, wsum int
 		var st string
-		if err := rows.Scan(&crit, &st, &n); err != nil {
+		if err := rows.Scan(&crit, &st, &n, &wsum); err != nil {
 			return result.Summary{}, fmt.Errorf("summarize posture: %w", err)
 		}
-		c := policy.Criticality(crit)
-		if st == "excepted" {
-			excepted[c] += n
-			continue
-		}
-		if counts[c] == nil {
-			counts[c] = map[result.Status]int{}
-		}
-		counts[c][result.Status(st)] += n
+		t.add(crit, st, n, wsum)
 	}
 	if err := rows.Err(); err != nil {
 		return result.Summary{}, fmt.Errorf("summarize posture: %w", err)
 	}
-	return result.SummaryExcepting(counts, excepted), nil
+	return t.summary(), nil
 }

@@ -58,7 +58,7 @@ type Change struct {
 	Title   string        `json:"title"`
 	From    result.Status `json:"from"`
 	To      result.Status `json:"to"`
-	At      time.Time     `json:"at"` // time of the result that holds the To status
+	At      time.Time     `json:"at"` // time of the result that made the last change in the window
 }
 
 // ScoreRow is the score of one key of a breakdown.
@@ -100,17 +100,18 @@ var rowBreakdowns = map[string]breakdown{
 // pairs to pa on the integer asset id and groups by the integer group id,
 // never touching a posture row per group.
 var assetBreakdowns = map[string]string{
-	ScopeAll: `SELECT 'all', '', p.criticality, p.status, CAST(SUM(p.n) AS BIGINT) FROM pa p
+	ScopeAll: `SELECT 'all', '', p.criticality, p.status, CAST(SUM(p.n) AS BIGINT), CAST(SUM(p.w) AS BIGINT) FROM pa p
 		GROUP BY p.criticality, p.status`,
-	ScopeGroup: `SELECT 'group', CAST(g.group_id AS TEXT), g.criticality, g.status, g.n FROM (
-			SELECT m.group_id, p.criticality, p.status, CAST(SUM(p.n) AS BIGINT) AS n
+	ScopeGroup: `SELECT 'group', CAST(g.group_id AS TEXT), g.criticality, g.status, g.n, g.w FROM (
+			SELECT m.group_id, p.criticality, p.status, CAST(SUM(p.n) AS BIGINT) AS n, CAST(SUM(p.w) AS BIGINT) AS w
 			FROM membership m JOIN pa p ON p.asset_id = m.asset_id
 			GROUP BY m.group_id, p.criticality, p.status) g`,
-	ScopeTechnology: `SELECT 'technology', ta.technology, p.criticality, p.status, CAST(SUM(p.n) AS BIGINT)
+	ScopeTechnology: `SELECT 'technology', ta.technology, p.criticality, p.status, CAST(SUM(p.n) AS BIGINT), CAST(SUM(p.w) AS BIGINT)
 		FROM pa p JOIN assets ta ON ta.id = p.asset_id WHERE ta.technology <> ''
 		GROUP BY ta.technology, p.criticality, p.status`,
-	"asset": `SELECT 'asset', CAST(p.asset_id AS TEXT), p.criticality, p.status, p.n FROM pa p`,
-	"criticality": `SELECT 'criticality', CAST(p.criticality AS TEXT), p.criticality, p.status, CAST(SUM(p.n) AS BIGINT) FROM pa p
+	"asset": `SELECT 'asset', CAST(p.asset_id AS TEXT), p.criticality, p.status, p.n, p.w FROM pa p`,
+	"criticality": `SELECT 'criticality', CAST(p.criticality AS TEXT), p.criticality, p.status, CAST(SUM(p.n) AS BIGINT),
+		CAST(SUM(p.w) AS BIGINT) FROM pa p
 		GROUP BY p.criticality, p.status`,
 }
 
@@ -142,18 +143,29 @@ type tally map[string]map[string]int
 // exceptedKey is the tally entry of the excepted Fails.
 const exceptedKey = "x"
 
-func (t tally) add(crit int, status string, n int) {
+// weightPrefix marks the tally entries that hold, per status (or
+// exceptedKey), how far the summed weights of the rows counted differ
+// from criticality x count: present only for policies with weights of
+// their own, so most tallies (and snapshots) never carry one.
+const weightPrefix = "w:"
+
+// add counts n rows of crit and status whose weights sum to w.
+func (t tally) add(crit int, status string, n, w int) {
 	c := strconv.Itoa(crit)
 	if t[c] == nil {
 		t[c] = map[string]int{}
 	}
 	t[c][status] += n
+	if d := w - crit*n; d != 0 {
+		t[c][weightPrefix+status] += d
+	}
 }
 
 // summary is the Summary PostureSummary returns for the counted rows.
 func (t tally) summary() result.Summary {
 	counts := map[policy.Criticality]map[result.Status]int{}
 	excepted := map[policy.Criticality]int{}
+	var wPass, wAll float64
 	for c, byStatus := range t {
 		n, err := strconv.Atoi(c)
 		if err != nil {
@@ -161,6 +173,26 @@ func (t tally) summary() result.Summary {
 		}
 		crit := policy.Criticality(n)
 		for st, k := range byStatus {
+			w := float64(k) // a weight delta, or a count of weight crit
+			if d, ok := strings.CutPrefix(st, weightPrefix); ok {
+				st = d
+			} else {
+				w *= float64(crit)
+			}
+			switch result.Status(st) {
+			case result.Pass:
+				wPass += w
+				fallthrough
+			case result.Fail, result.Error:
+				wAll += w
+			case exceptedKey:
+				wAll -= w
+			}
+		}
+		for st, k := range byStatus {
+			if strings.HasPrefix(st, weightPrefix) {
+				continue
+			}
 			if st == exceptedKey {
 				excepted[crit] += k
 				continue
@@ -171,7 +203,9 @@ func (t tally) summary() result.Summary {
 			counts[crit][result.Status(st)] += k
 		}
 	}
-	return result.SummaryExcepting(counts, excepted)
+	s := result.SummaryExcepting(counts, excepted)
+	s.SetWeighted(wPass, wAll)
+	return s
 }
 
 // tallies counts the posture rows that w selects (conditions over the
@@ -205,7 +239,7 @@ func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []s
 			cond = " AND " + strings.Join(conds, " AND ")
 		}
 		args = append(args, w.args...)
-		return `SELECT DISTINCT ` + k + ` AS k, r.asset_id, r.policy, r.cid, r.criticality
+		return `SELECT DISTINCT ` + k + ` AS k, r.asset_id, r.policy, r.cid, r.criticality, r.weight
 			FROM covered c JOIN posture r ON r.asset_id = c.asset_id AND r.policy = c.policy AND r.cid = c.cid` + join + `
 			WHERE r.status = 'fail' AND (c.reopen = 0 OR EXISTS (SELECT 1 FROM exception_evidence ev
 				WHERE ev.exception_id = c.id AND ev.asset_id = r.asset_id AND ev.actual = r.actual))` + cond
@@ -213,17 +247,17 @@ func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []s
 	var selects []string
 	if slices.ContainsFunc(kinds, func(k string) bool { _, ok := assetBreakdowns[k]; return ok }) {
 		args = append(args, w.args...)
-		counts := `SELECT r.asset_id, r.criticality, r.status, COUNT(*) AS n FROM posture r` + w.String() + `
+		counts := `SELECT r.asset_id, r.criticality, r.status, COUNT(*) AS n, SUM(` + rowWeight + `) AS w FROM posture r` + w.String() + `
 			GROUP BY r.asset_id, r.criticality, r.status`
 		if counted {
-			counts = `SELECT r.asset_id, r.criticality, r.status, r.n FROM posture_counts r WHERE r.n > 0`
+			counts = `SELECT r.asset_id, r.criticality, r.status, r.n, r.w FROM posture_counts r WHERE r.n > 0`
 			if len(w.conds) > 0 {
 				counts += " AND " + strings.Join(w.conds, " AND ")
 			}
 		}
 		fmt.Fprintf(&b, `, pa AS MATERIALIZED (%s
 			UNION ALL
-			SELECT d.asset_id, d.criticality, '%s', COUNT(*) FROM (%s) d
+			SELECT d.asset_id, d.criticality, '%s', COUNT(*), SUM(COALESCE(d.weight, d.criticality)) FROM (%s) d
 			GROUP BY d.asset_id, d.criticality)
 `, counts, exceptedKey, excepted("''", "", w.conds))
 	}
@@ -242,16 +276,16 @@ func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []s
 			cond = " AND " + strings.Join(conds, " AND ")
 		}
 		args = append(args, w.args...)
-		sel := fmt.Sprintf(`SELECT '%s', %s, r.criticality, r.status, COUNT(*) FROM posture r%s WHERE 1 = 1%s
+		sel := fmt.Sprintf(`SELECT '%s', %s, r.criticality, r.status, COUNT(*), SUM(%s) FROM posture r%s WHERE 1 = 1%s
 		GROUP BY %s, r.criticality, r.status
 		UNION ALL
-		`, kind, bd.key, bd.join, cond, bd.key)
-		sel += fmt.Sprintf(`SELECT '%s', d.k, d.criticality, '%s', COUNT(*) FROM (%s) d
+		`, kind, bd.key, rowWeight, bd.join, cond, bd.key)
+		sel += fmt.Sprintf(`SELECT '%s', d.k, d.criticality, '%s', COUNT(*), SUM(COALESCE(d.weight, d.criticality)) FROM (%s) d
 		GROUP BY d.k, d.criticality`, kind, exceptedKey, excepted(bd.key, bd.join, conds))
 		selects = append(selects, sel)
 	}
 	if allGroups {
-		selects = append(selects, `SELECT 'group', CAST(id AS TEXT), 0, '', 0 FROM asset_groups`)
+		selects = append(selects, `SELECT 'group', CAST(id AS TEXT), 0, '', 0, 0 FROM asset_groups`)
 	}
 	b.WriteString(strings.Join(selects, "\nUNION ALL\n"))
 	rows, err := q.QueryContext(ctx, b.String(), args...)
@@ -262,8 +296,8 @@ func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []s
 	out := map[string]map[string]tally{}
 	for rows.Next() {
 		var scope, key, status string
-		var crit, n int
-		if err := rows.Scan(&scope, &key, &crit, &status, &n); err != nil {
+		var crit, n, wsum int
+		if err := rows.Scan(&scope, &key, &crit, &status, &n, &wsum); err != nil {
 			return nil, err
 		}
 		if out[scope] == nil {
@@ -275,7 +309,7 @@ func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []s
 			out[scope][key] = t
 		}
 		if status != "" {
-			t.add(crit, status, n)
+			t.add(crit, status, n, wsum)
 		}
 	}
 	return out, rows.Err()
@@ -447,16 +481,19 @@ func (s *Store) Trend(ctx context.Context, f TrendFilter) ([]TrendPoint, error) 
 }
 
 // Changes lists the controls that went Pass -> Fail or Fail -> Pass
-// between from and to on each asset: the status of the latest result at
-// or before from against the latest at or before to. f narrows by asset,
-// group, policy, technology, CID and criticality (f.Status and f.Scan are
-// ignored; f.Page pages by nothing: at most f.Limit rows, default 1000).
+// between from and to on each asset: the status the posture held at from
+// against the one it held at to. f narrows by asset, group, policy,
+// technology, CID and criticality (f.Status and f.Scan are ignored;
+// f.Page pages by nothing: at most f.Limit rows, default 1000).
 //
-// Only a control with a result after from and at or before to can have
-// changed: those are found first (over results_item for an asset or a
-// group), then each one's result at from by one probe of that index. A
-// deleted asset's controls are left out; a from after to is an
-// *InvalidError.
+// It reads status_changes, the log CompleteJob keeps of every status the
+// posture changed: per control, the first change in the window says the
+// status at from, the last the status at to and when (Change.At), so the
+// cost follows what changed, not what was scanned; a control with no
+// result at or before from had no status then, and is left out (one probe
+// of results_item per changed control). A deleted asset's controls are
+// left out;
+// a from after to is an *InvalidError.
 func (s *Store) Changes(ctx context.Context, from, to time.Time, f ResultFilter) ([]Change, error) {
 	if from.After(to) {
 		return nil, &InvalidError{Field: "from", Message: "from is after to"}
@@ -477,15 +514,16 @@ func (s *Store) Changes(ctx context.Context, from, to time.Time, f ResultFilter)
 		limit = 1000
 	}
 	args := append(append([]any{micros(from), micros(to)}, w.args...), micros(from), limit)
-	out, err := queryAll(ctx, s.read(), `WITH c AS (SELECT r.asset_id, r.policy, r.cid, MAX(r.rtime) AS t FROM results r
-			WHERE r.rtime > ? AND r.rtime <= ?`+cond+` GROUP BY r.asset_id, r.policy, r.cid)
-		SELECT c.asset_id, a.name, c.policy, c.cid, rt.title, rf.status, rt.status, rt.rtime
+	out, err := queryAll(ctx, s.read(), `WITH c AS (SELECT r.asset_id, r.policy, r.cid, MIN(r.id) AS first, MAX(r.id) AS last
+			FROM status_changes r WHERE r.rtime > ? AND r.rtime <= ?`+cond+` GROUP BY r.asset_id, r.policy, r.cid)
+		SELECT c.asset_id, a.name, c.policy, c.cid, rt.title, cf.from_status, cl.to_status, cl.rtime
 		FROM c JOIN assets a ON a.id = c.asset_id
-		JOIN results rt ON rt.id = (SELECT r2.id FROM results r2 WHERE r2.asset_id = c.asset_id AND r2.policy = c.policy
-			AND r2.cid = c.cid AND r2.rtime = c.t ORDER BY r2.id DESC LIMIT 1)
-		JOIN results rf ON rf.id = (SELECT r2.id FROM results r2 WHERE r2.asset_id = c.asset_id AND r2.policy = c.policy
-			AND r2.cid = c.cid AND r2.rtime <= ? ORDER BY r2.rtime DESC, r2.id DESC LIMIT 1)
-		WHERE rf.status IN ('pass', 'fail') AND rt.status IN ('pass', 'fail') AND rf.status <> rt.status
+		JOIN status_changes cf ON cf.id = c.first
+		JOIN status_changes cl ON cl.id = c.last
+		JOIN results rt ON rt.id = cl.result_id
+		WHERE cf.from_status IN ('pass', 'fail') AND cl.to_status IN ('pass', 'fail') AND cf.from_status <> cl.to_status
+			AND EXISTS (SELECT 1 FROM results h WHERE h.asset_id = c.asset_id AND h.policy = c.policy AND h.cid = c.cid
+				AND h.rtime <= ?)
 		ORDER BY a.name, c.policy, c.cid LIMIT ?`, args, func(r scanner) (Change, error) {
 		var c Change
 		var fromSt, toSt string

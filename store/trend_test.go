@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"strconv"
@@ -300,7 +301,7 @@ func testChanges(t *testing.T, s *Store) {
 		{"t1-t2", t1, t2, ResultFilter{}, []Change{ch(b, 2, F, P, t2), ch(a, 1, P, F, t2), ch(a, 2, F, P, t2)}},
 		{"between scans", t1.Add(time.Hour), t2.Add(time.Hour), ResultFilter{}, []Change{ch(b, 2, F, P, t2), ch(a, 1, P, F, t2), ch(a, 2, F, P, t2)}},
 		{"t2-t3", t2, t3, ResultFilter{}, []Change{ch(a, 1, F, P, t3)}},
-		{"t1-t3: back to pass is no change", t1, t3, ResultFilter{}, []Change{ch(b, 2, F, P, t2), ch(a, 2, F, P, t3)}},
+		{"t1-t3: back to pass is no change; At is the last change", t1, t3, ResultFilter{}, []Change{ch(b, 2, F, P, t2), ch(a, 2, F, P, t2)}},
 		{"nothing before the first", t1.Add(-time.Hour), t3, ResultFilter{}, []Change{}},
 		{"same time", t2, t2, ResultFilter{}, []Change{}},
 		{"asset", t1, t2, ResultFilter{Asset: b.ID}, []Change{ch(b, 2, F, P, t2)}},
@@ -481,5 +482,108 @@ func testScoresByMandate(t *testing.T, s *Store) {
 				t.Fatalf("rows %+v, want cis (1 pass, 1 fail) then stig (1 pass, 1 fail, 1 excepted)", rows)
 			}
 		}
+	}
+}
+
+// testWeights: results weighted by their policy's own weights give the
+// weighted score result.Summarize gives them, in the posture summary, in
+// every score breakdown, in a snapshot's trend point and in the posture
+// items; an excepted Fail leaves its weight out too; a weight out of
+// range is refused.
+func testWeights(t *testing.T, s *Store) {
+	c := newClock()
+	s.Now = c.Now
+	for _, p := range []string{"w", "d"} {
+		must[Policy](t)(s.PutPolicy(ctx, Policy{ID: p, Body: []byte("{}")}, "x"))
+	}
+	a := must[Asset](t)(s.CreateAsset(ctx, Asset{Name: "a", Tags: []string{"prod"}}, "x"))
+	g := must[Group](t)(s.CreateGroup(ctx, Group{Name: "prod", MatchTags: []string{"prod"}}, "x"))
+	at := c.Now()
+	// Policy w weighs criticality n as 10^(n-1)-ish; policy d keeps the
+	// default weights.
+	weights := map[policy.Criticality]int{1: 1, 2: 3, 3: 10, 4: 30, 5: 100}
+	var all []Result
+	for i, r := range results("w", 10, result.Pass, at) {
+		if i%3 == 0 {
+			r.Status = result.Fail
+		}
+		if i == 7 {
+			r.Status = result.Error
+		}
+		r.Weight = weights[r.Criticality]
+		all = append(all, r)
+	}
+	all = append(all, results("d", 5, result.Fail, at)...)
+	scanTech(t, s, []int64{a.ID}, func(int64) string { return "debian-12" }, func(int64) []Result { return all })
+	plain := make([]result.Result, len(all))
+	for i, r := range all {
+		plain[i] = r.Result
+	}
+	want := result.Summarize(plain)
+	if want.Weighted == result.SummaryOf(nil).Weighted || want.Weighted == want.Score {
+		t.Fatalf("the fixture does not exercise weights: %+v", want)
+	}
+	got := must[result.Summary](t)(s.PostureSummary(ctx, ResultFilter{}))
+	if got.Weighted != want.Weighted || got.Score != want.Score {
+		t.Fatalf("PostureSummary weighted %v score %v, want %v %v", got.Weighted, got.Score, want.Weighted, want.Score)
+	}
+	for _, by := range []string{"asset", ScopeGroup, ScopeTechnology, "criticality", ScopePolicy, ScopeMandate} {
+		rows := must[[]ScoreRow](t)(s.Scores(ctx, by, ResultFilter{}))
+		for _, row := range rows {
+			var sub []result.Result
+			for _, r := range all {
+				switch {
+				case by == "criticality" && strconv.Itoa(int(r.Criticality)) != row.Key,
+					by == ScopePolicy && r.Policy != row.Key,
+					by == ScopeMandate && r.References[row.Key] == nil:
+					continue
+				}
+				sub = append(sub, r.Result)
+			}
+			if w := result.Summarize(sub); row.Weighted != w.Weighted {
+				t.Errorf("Scores by %s, %s: weighted %v, want %v", by, row.Key, row.Weighted, w.Weighted)
+			}
+		}
+	}
+	if items := must[[]Result](t)(s.Posture(ctx, ResultFilter{Policy: "w", CID: 3})); len(items) != 1 || items[0].Weight != weights[items[0].Criticality] {
+		t.Fatalf("posture item of policy w: %+v", items)
+	}
+	if items := must[[]Result](t)(s.Posture(ctx, ResultFilter{Policy: "d", CID: 3})); len(items) != 1 || items[0].Weight != 0 {
+		t.Fatalf("posture item of policy d: %+v", items)
+	}
+	must[int](t)(s.TakeSnapshots(ctx))
+	pts := must[[]TrendPoint](t)(s.Trend(ctx, TrendFilter{Scope: ScopeGroup, Key: strconv.FormatInt(g.ID, 10)}))
+	if len(pts) != 1 || pts[0].Weighted != want.Weighted {
+		t.Fatalf("trend of the group: %+v, want weighted %v", pts, want.Weighted)
+	}
+
+	// An approved exception of a heavy Fail: its weight leaves the score.
+	heavy := all[3] // CID 4: criticality 5, a Fail
+	e := must[Exception](t)(s.RequestException(ctx, Exception{Type: "risk_acceptance", Policy: "w", CID: heavy.CID, Assets: []int64{a.ID},
+		Owner: "o", Justification: "j", Expires: c.Now().Add(24 * time.Hour)}, "alice"))
+	must[Exception](t)(s.DecideException(ctx, e.ID, "approve", nil, "bob"))
+	var rest []result.Result
+	for i, r := range plain {
+		if i != 3 {
+			rest = append(rest, r)
+		}
+	}
+	want = result.Summarize(rest)
+	if got := must[result.Summary](t)(s.PostureSummary(ctx, ResultFilter{})); got.Weighted != want.Weighted || got.Excepted != 1 {
+		t.Fatalf("with the exception: weighted %v excepted %d, want %v 1", got.Weighted, got.Excepted, want.Weighted)
+	}
+	rows := must[[]ScoreRow](t)(s.Scores(ctx, ScopeGroup, ResultFilter{}))
+	if len(rows) != 1 || rows[0].Weighted != want.Weighted {
+		t.Fatalf("group score with the exception: %+v, want weighted %v", rows, want.Weighted)
+	}
+
+	bad := results("w", 1, result.Pass, at)
+	bad[0].Weight = policy.MaxWeight + 1
+	sc := must[Scan](t)(s.CreateScan(ctx, Scan{}, []int64{a.ID}, "x"))
+	j, _, err := s.ClaimJob(ctx, "w", time.Minute)
+	check(t, err)
+	var inv *InvalidError
+	if err := s.CompleteJob(ctx, j.ID, j.Attempt, JobOutcome{Results: bad}); !errors.As(err, &inv) || inv.Field != "results.weight" {
+		t.Fatalf("weight %d: %v (scan %d)", bad[0].Weight, err, sc.ID)
 	}
 }
