@@ -18,6 +18,10 @@ command -v oscap-chroot >/dev/null || need_pkgs+=(openscap-utils)
 [ -f /usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml ] || need_pkgs+=(ssg-base ssg-debian)
 [ -f /usr/share/xml/scap/ssg/content/ssg-ubuntu2204-ds.xml ] || need_pkgs+=(ssg-debderived)
 [ -f /usr/share/xml/scap/ssg/content/ssg-rhel9-ds.xml ] || need_pkgs+=(ssg-nondebian)
+# Reports and the dashboard: poppler's pdfsig, pdftotext, pdftoppm and
+# pdfinfo check the signed PDFs; headless Chromium drives the web UI.
+command -v pdfsig >/dev/null || need_pkgs+=(poppler-utils)
+command -v chromium >/dev/null || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${need_pkgs[*]}"

@@ -144,7 +144,8 @@ func (c *Client) endpoint(path string, q url.Values) (string, error) {
 }
 
 // do sends one request: in (when not nil) as a JSON body, and decodes a
-// 2xx answer into out (when not nil and the answer has a body). It
+// 2xx answer into out (when not nil and the answer has a body; a *[]byte
+// out takes the body as it is). It
 // returns the answer's status.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, out any) (int, error) {
 	u, err := c.endpoint(path, q)
@@ -201,6 +202,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp.StatusCode, answerError(method, u, resp, data)
+	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw = data
+		return resp.StatusCode, nil
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(data)) == 0 {
 		return resp.StatusCode, nil

@@ -211,6 +211,9 @@ func (s *Server) pushPolicy(w http.ResponseWriter, r *http.Request) error {
 	if len(p.Controls) == 0 && len(p.Extends) == 0 {
 		return invalid("controls", "a policy selects at least one control or extends a policy")
 	}
+	if err := p.CheckWeights(); err != nil {
+		return invalid("weights", "%v", err)
+	}
 	for i, e := range p.Extends {
 		if s.lib.Policy(e) == nil {
 			return invalid(fmt.Sprintf("extends[%d]", i), "no built-in policy %q", e)

@@ -16,14 +16,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/plumbhq/plumb/api"
+	"github.com/plumbhq/plumb/pdfsign"
 	"github.com/plumbhq/plumb/policy"
 	"github.com/plumbhq/plumb/scap/xccdf"
 	"github.com/plumbhq/plumb/secret"
 	"github.com/plumbhq/plumb/store"
+	"github.com/plumbhq/plumb/web"
 )
 
 // Config is what a Server needs.
@@ -47,6 +51,14 @@ type Config struct {
 	// (default xccdf.ContentDirs(): where the SCAP Security Guide
 	// packages install them).
 	ContentDirs []string
+	// SecureCookies marks the dashboard's cookies Secure (HTTPS).
+	SecureCookies bool
+	// Signer signs reports; nil: the signing key in the store, created
+	// (self-signed) by the first replica that needs one.
+	Signer *pdfsign.Signer
+	// Name says which server made a report (its cover and signature
+	// location); default the host name.
+	Name string
 }
 
 // Server answers the API. Create it with New.
@@ -61,6 +73,10 @@ type Server struct {
 	dirs  []string
 	maxEx time.Duration
 	mux   *http.ServeMux
+	name  string
+
+	signMu sync.Mutex
+	sign   *pdfsign.Signer // the report signing key, once loaded
 }
 
 // New checks cfg and builds the routes.
@@ -69,7 +85,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("server: Store, Library and Box are required")
 	}
 	s := &Server{st: cfg.Store, lib: cfg.Library, box: cfg.Box, log: cfg.Logger,
-		lease: cfg.Lease, max: cfg.MaxBody, tick: cfg.ScheduleEvery, dirs: cfg.ContentDirs}
+		lease: cfg.Lease, max: cfg.MaxBody, tick: cfg.ScheduleEvery, dirs: cfg.ContentDirs, sign: cfg.Signer, name: cfg.Name}
+	if s.name == "" {
+		s.name, _ = os.Hostname()
+	}
 	if s.maxEx = cfg.MaxException; s.maxEx <= 0 {
 		s.maxEx = 365 * 24 * time.Hour
 	}
@@ -100,6 +119,13 @@ func New(cfg Config) (*Server, error) {
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.method+" "+rt.path, s.guard(rt))
 	}
+	ui, err := web.New(web.Config{Store: s.st, Box: s.box, Logger: s.log, Secure: cfg.SecureCookies, Now: s.now,
+		Authenticate: s.tokenBySecret, Report: s.policyReport})
+	if err != nil {
+		return nil, err
+	}
+	s.mux.Handle("/ui/", ui)
+	s.mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, problem(http.StatusNotFound, "no-route", "", "no route %s %s; GET /v1/openapi.yaml lists them", r.Method, r.URL.Path))
 	})
@@ -224,6 +250,10 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/exceptions/{id}/revoke", permApprove, s.decide("revoke")},
 		{"POST", "/v1/exceptions/{id}/renew", permRequest, s.renewException},
 
+		{"GET", "/v1/reports/policy", permRead, s.reportPolicy},
+		{"GET", "/v1/reports/trend", permRead, s.reportTrend},
+		{"GET", "/v1/reports/certificate", permRead, s.reportCertificate},
+
 		{"GET", "/v1/tokens", permAdmin, s.listTokens},
 		{"POST", "/v1/tokens", permAdmin, s.createToken},
 		{"DELETE", "/v1/tokens/{id}", permAdmin, act(s.st.RevokeToken)},
@@ -272,7 +302,13 @@ func (s *Server) authenticate(r *http.Request) (store.Token, error) {
 	if !ok || secret == "" {
 		return store.Token{}, problem(http.StatusUnauthorized, "unauthenticated", "", "an API token is required: Authorization: Bearer <token>")
 	}
-	tok, err := s.st.TokenByHash(r.Context(), hashToken(strings.TrimSpace(secret)))
+	return s.tokenBySecret(r.Context(), secret)
+}
+
+// tokenBySecret finds the token a secret belongs to; an unknown or
+// revoked one is a 401 problem.
+func (s *Server) tokenBySecret(ctx context.Context, secret string) (store.Token, error) {
+	tok, err := s.st.TokenByHash(ctx, hashToken(strings.TrimSpace(secret)))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Token{}, problem(http.StatusUnauthorized, "unauthenticated", "", "the API token is unknown or revoked")
 	}

@@ -240,6 +240,8 @@ func TestExceptionStory(t *testing.T) {
 	if len(listed.Items) != 3 || listed.Items[0].Justification == "" || listed.Items[0].ApprovedBy != "token:approver-token" {
 		t.Errorf("approved exceptions: %+v", listed.Items)
 	}
+	// The auditor's artefact: the signed policy report shows the same.
+	e.checkPolicyReport(g.ID, "plumb-linux-l1", after, req(cids[0]).Justification)
 
 	// Expiring soon: not yet 14 days ahead; shown a week before expiry.
 	e.must("auditor", "GET", "/v1/exceptions/expiring", nil, 200, &listed)
@@ -275,6 +277,10 @@ func TestExceptionStory(t *testing.T) {
 	}
 	if len(scores) != 3 || scores[0] != start.Score || scores[1] != after.Score || scores[2] != expired.Score {
 		t.Errorf("daily trend %v, want [%.1f %.1f %.1f]", scores, start.Score, after.Score, expired.Score)
+	}
+	trendPDF, _ := e.getPDF("auditor", fmt.Sprintf("/v1/reports/trend?scope=group&key=%d&granularity=day&from=%s", g.ID, day1.Format(time.DateOnly)))
+	if text := pdfText(t, trendPDF); !strings.Contains(text, "group web") || !strings.Contains(text, fmt.Sprintf("%.1f", after.Score)) {
+		t.Errorf("the trend report lacks the group or its score %.1f:\n%s", after.Score, text)
 	}
 	e.must("auditor", "GET", fmt.Sprintf("/v1/trend?scope=group&key=%d&granularity=month&from=%s", g.ID, day1.Format(time.DateOnly)), nil, 200, &trend)
 	if len(trend.Items) != 2 || trend.Items[1].Score != expired.Score { // March, then April

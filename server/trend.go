@@ -49,43 +49,53 @@ func day(r *http.Request, name string) (time.Time, error) {
 // trend is the score over time of the fleet, a group, a policy or a
 // technology, at day, week, month or quarter granularity.
 func (s *Server) trend(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	f := store.TrendFilter{Scope: q.Get("scope"), Key: q.Get("key"), Granularity: q.Get("granularity")}
-	if f.Scope == "" {
-		f.Scope = store.ScopeAll
-	}
-	if !slices.Contains([]string{store.ScopeAll, store.ScopeGroup, store.ScopePolicy, store.ScopeTechnology}, f.Scope) {
-		return invalid("scope", "%q is not a scope (all, group, policy, technology)", f.Scope)
-	}
-	if (f.Scope == store.ScopeAll) != (f.Key == "") {
-		return invalid("key", "scope %s takes %s", f.Scope, map[bool]string{true: "no key", false: "a key (the group id, policy id or technology)"}[f.Scope == store.ScopeAll])
-	}
-	if f.Scope == store.ScopeGroup {
-		if _, err := strconv.ParseInt(f.Key, 10, 64); err != nil {
-			return invalid("key", "%q is not a group id", f.Key)
-		}
-	}
-	if f.Granularity == "" {
-		f.Granularity = store.Day
-	}
-	if !slices.Contains([]string{store.Day, store.Week, store.Month, store.Quarter}, f.Granularity) {
-		return invalid("granularity", "%q is not day, week, month or quarter", f.Granularity)
-	}
-	var err error
-	if f.From, err = day(r, "from"); err != nil {
+	f, err := trendFilter(r, r.URL.Query().Get("key"))
+	if err != nil {
 		return err
-	}
-	if f.To, err = day(r, "to"); err != nil {
-		return err
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
-		return invalid("to", "before from")
 	}
 	pts, err := s.st.Trend(r.Context(), f)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, api.List[store.TrendPoint]{Items: nonNil(pts)})
+}
+
+// trendFilter reads a trend's scope (default all), granularity (default
+// day), from and to, with key as the scope's key.
+func trendFilter(r *http.Request, key string) (store.TrendFilter, error) {
+	q := r.URL.Query()
+	f := store.TrendFilter{Scope: q.Get("scope"), Key: key, Granularity: q.Get("granularity")}
+	if f.Scope == "" {
+		f.Scope = store.ScopeAll
+	}
+	if !slices.Contains([]string{store.ScopeAll, store.ScopeGroup, store.ScopePolicy, store.ScopeTechnology}, f.Scope) {
+		return f, invalid("scope", "%q is not a scope (all, group, policy, technology)", f.Scope)
+	}
+	if (f.Scope == store.ScopeAll) != (f.Key == "") {
+		return f, invalid("key", "scope %s takes %s", f.Scope, map[bool]string{true: "no key", false: "a key (the group id, policy id or technology)"}[f.Scope == store.ScopeAll])
+	}
+	if f.Scope == store.ScopeGroup {
+		if _, err := strconv.ParseInt(f.Key, 10, 64); err != nil {
+			return f, invalid("key", "%q is not a group id", f.Key)
+		}
+	}
+	if f.Granularity == "" {
+		f.Granularity = store.Day
+	}
+	if !slices.Contains([]string{store.Day, store.Week, store.Month, store.Quarter}, f.Granularity) {
+		return f, invalid("granularity", "%q is not day, week, month or quarter", f.Granularity)
+	}
+	var err error
+	if f.From, err = day(r, "from"); err != nil {
+		return f, err
+	}
+	if f.To, err = day(r, "to"); err != nil {
+		return f, err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
+		return f, invalid("to", "before from")
+	}
+	return f, nil
 }
 
 // changes lists the controls that went Pass -> Fail or Fail -> Pass on

@@ -144,7 +144,7 @@ func seedFleet(b *testing.B, s *Store, n int) (tagGroup, staticGroup Group, asse
 		INSERT INTO results (scan_id, job_id, asset_id, `+resultCols+`)
 		SELECT j.scan_id, j.id, j.asset_id, 'cis-debian', 1, c.i, '', 'control ' || CAST(c.i AS TEXT), 'ssh', 1 + c.i % 5,
 			CASE WHEN c.i % 7 = 1 THEN 'fail' ELSE 'pass' END, 'no', '["yes","/etc/ssh/sshd_config:12"]', '', '', 'scanner', '',
-			?, '{"cis":["5.2.' || CAST(c.i AS TEXT) || '"]}', 'fix it'
+			?, '{"cis":["5.2.' || CAST(c.i AS TEXT) || '"]}', 'fix it', NULL
 		FROM jobs j CROSS JOIN c WHERE j.scan_id = ? ORDER BY j.id, c.i`, benchControls, now, sc.ID)
 	exec(`INSERT INTO posture (asset_id, result_id, scan_id, job_id, ` + resultCols + `)
 		SELECT r.asset_id, r.id, r.scan_id, r.job_id, ` + prefixed("r.", resultCols) + ` FROM results r ORDER BY r.id`)

@@ -57,6 +57,7 @@ func testStore(t *testing.T, open func(t testing.TB) *Store) {
 		{"TrendBuckets", testTrendBuckets},
 		{"Changes", testChanges},
 		{"Weights", testWeights},
+		{"SigningKey", testSigningKey},
 		{"Scores", testScores},
 		{"ScoresByMandate", testScoresByMandate},
 		{"PostureCounts", testPostureCounts},
@@ -1344,4 +1345,24 @@ func testTokens(t *testing.T, s *Store) {
 	}
 	check(t, s.RevokeToken(ctx, tok.ID, "setup"))
 	wantNotFound(t, s.RevokeToken(ctx, 999, "setup"), "token 999")
+}
+
+// testSigningKey: none at first; the first stored wins, a second is
+// ignored (replicas starting together agree).
+func testSigningKey(t *testing.T, s *Store) {
+	if _, err := s.SigningKey(ctx); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("SigningKey of a new store: %v", err)
+	}
+	a := SigningKey{Cert: []byte("cert A"), SealedKey: []byte{1, 2, 3}}
+	got := must[SigningKey](t)(s.InitSigningKey(ctx, a, "server"))
+	if string(got.Cert) != "cert A" || !slices.Equal(got.SealedKey, a.SealedKey) {
+		t.Fatalf("InitSigningKey = %+v", got)
+	}
+	got = must[SigningKey](t)(s.InitSigningKey(ctx, SigningKey{Cert: []byte("cert B"), SealedKey: []byte{4}}, "server"))
+	if string(got.Cert) != "cert A" {
+		t.Fatalf("a second InitSigningKey replaced the first: %+v", got)
+	}
+	if _, err := s.InitSigningKey(ctx, SigningKey{}, "server"); err == nil {
+		t.Fatal("an empty key was stored")
+	}
 }

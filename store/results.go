@@ -457,6 +457,39 @@ func (s *Store) Posture(ctx context.Context, f ResultFilter) ([]Result, error) {
 	return out, nil
 }
 
+// MaxPostureOf bounds the assets of one PostureOf call.
+const MaxPostureOf = 1000
+
+// PostureOf returns the whole posture of policy on assets (at most
+// MaxPostureOf), ordered by asset id and CID, with exceptions applied as
+// Posture applies them: a report reads its scope a batch of assets at a
+// time, in one statement per batch.
+func (s *Store) PostureOf(ctx context.Context, policy string, assets []int64) ([]Result, error) {
+	if len(assets) == 0 {
+		return nil, nil
+	}
+	if len(assets) > MaxPostureOf {
+		return nil, &InvalidError{Field: "assets", Message: fmt.Sprintf("at most %d assets at a time, not %d", MaxPostureOf, len(assets))}
+	}
+	now := micros(s.now())
+	args := []any{now, now, policy} // the exception lookup's times first
+	marks := make([]string, len(assets))
+	for i, a := range assets {
+		marks[i] = "?"
+		args = append(args, a)
+	}
+	out, err := queryAll(ctx, s.read(), `SELECT p.result_id, p.scan_id, p.job_id, p.asset_id, `+prefixed("p.", resultCols)+`,
+		x.id, x.type, x.owner, x.justification, x.expires
+		FROM posture p
+		LEFT JOIN exceptions x ON x.id = CASE WHEN p.status = 'fail' THEN `+exceptedSQL("p")+` END
+		WHERE p.policy = ? AND p.asset_id IN (`+strings.Join(marks, ", ")+`)
+		ORDER BY p.asset_id, p.cid`, args, scanPosture)
+	if err != nil {
+		return nil, fmt.Errorf("read posture of %d assets: %w", len(assets), err)
+	}
+	return out, nil
+}
+
 // PostureSummary rolls up the current posture that matches f (its Page
 // is ignored): the database counts the rows per criticality and status,
 // and the Fails among them that exceptions cover per criticality, in one

@@ -576,6 +576,17 @@ func testWeights(t *testing.T, s *Store) {
 	if len(rows) != 1 || rows[0].Weighted != want.Weighted {
 		t.Fatalf("group score with the exception: %+v, want weighted %v", rows, want.Weighted)
 	}
+	// PostureOf, the reports' read, gives the same rows as Posture, in
+	// CID order, the exception applied.
+	of := must[[]Result](t)(s.PostureOf(ctx, "w", []int64{a.ID, 999}))
+	page := must[[]Result](t)(s.Posture(ctx, ResultFilter{Policy: "w"}))
+	slices.SortFunc(page, func(x, y Result) int { return x.CID - y.CID })
+	if !reflect.DeepEqual(of, page) || of[3].Excepted == nil || of[3].Excepted.ID != e.ID {
+		t.Fatalf("PostureOf = %+v\nwant %+v", of, page)
+	}
+	if _, err := s.PostureOf(ctx, "w", make([]int64, MaxPostureOf+1)); err == nil {
+		t.Fatal("PostureOf took too many assets")
+	}
 
 	bad := results("w", 1, result.Pass, at)
 	bad[0].Weight = policy.MaxWeight + 1

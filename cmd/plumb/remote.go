@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -32,12 +34,16 @@ type remoteOptions struct {
 	tokenFile string
 	timeout   time.Duration
 	json      bool
+	csv       bool
 }
 
-// addFlags adds --server, --token, --token-file, --timeout and --json.
+// addFlags adds --server, --token, --token-file, --timeout, --json and
+// --csv.
 func (o *remoteOptions) addFlags(cmd *cobra.Command) {
 	o.addConnFlags(cmd)
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&o.csv, "csv", false, "print the table as CSV (RFC 4180, header first), for spreadsheets and imports")
+	cmd.MarkFlagsMutuallyExclusive("json", "csv")
 }
 
 // addConnFlags adds the connection flags alone, for commands that have
@@ -215,11 +221,70 @@ func nonEmpty(ss []string) []string {
 	return out
 }
 
-// table writes aligned columns.
-func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
+// tableWriter takes tab-separated cells and newline-ended rows.
+type tableWriter interface {
+	io.Writer
+	Flush() error
+}
 
-// details writes "Key: value" lines, aligned, skipping empty values.
+// table writes aligned columns, or CSV records when w is a CSV table.
+func table(w io.Writer) tableWriter {
+	if c, ok := w.(*csvTable); ok {
+		return c
+	}
+	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+}
+
+// csvTable turns the rows a table is given into CSV records: each
+// complete line one record, split at tabs. Lines outside a table (a
+// total, a note) become one-field records.
+type csvTable struct {
+	buf []byte
+	w   *csv.Writer
+}
+
+func newCSVTable(w io.Writer) *csvTable { return &csvTable{w: csv.NewWriter(w)} }
+
+func (c *csvTable) Write(p []byte) (int, error) {
+	c.buf = append(c.buf, p...)
+	return len(p), nil
+}
+
+// Flush writes the complete lines written so far.
+func (c *csvTable) Flush() error {
+	for {
+		i := bytes.IndexByte(c.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := strings.TrimRight(string(c.buf[:i]), "\t")
+		c.buf = c.buf[i+1:]
+		if line == "" {
+			continue
+		}
+		fields := strings.Split(line, "\t")
+		for j, f := range fields {
+			fields[j] = strings.TrimSpace(f)
+		}
+		if err := c.w.Write(fields); err != nil {
+			return err
+		}
+	}
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// details writes "Key: value" lines, aligned, skipping empty values (as
+// two-field records in CSV).
 func details(w io.Writer, kv ...string) error {
+	if c, ok := w.(*csvTable); ok {
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i+1] != "" {
+				fmt.Fprintf(c, "%s\t%s\n", kv[i], kv[i+1])
+			}
+		}
+		return c.Flush()
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] == "" {
@@ -264,10 +329,19 @@ func idCell(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-// printOrJSON prints v as JSON with --json, else with text.
-func printOrJSON(w io.Writer, jsonOut bool, v any, text func(io.Writer) error) error {
-	if jsonOut {
+// print prints v as JSON with --json, text's table as CSV with --csv,
+// else text.
+func (o *remoteOptions) print(w io.Writer, v any, text func(io.Writer) error) error {
+	switch {
+	case o.json:
 		return writeJSON(w, v)
+	case o.csv:
+		c := newCSVTable(w)
+		if err := text(c); err != nil {
+			return err
+		}
+		c.buf = append(c.buf, '\n')
+		return c.Flush()
 	}
 	return text(w)
 }

@@ -117,7 +117,7 @@ func newAssetListCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, assets, func(w io.Writer) error { return assetTable(w, assets) })
+				return o.print(cmd.OutOrStdout(), assets, func(w io.Writer) error { return assetTable(w, assets) })
 			})
 		},
 	}
@@ -251,7 +251,7 @@ func newAssetAddCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, a, func(w io.Writer) error { return assetDetails(w, a) })
+				return o.print(cmd.OutOrStdout(), a, func(w io.Writer) error { return assetDetails(w, a) })
 			})
 		},
 	}
@@ -277,7 +277,7 @@ func newAssetShowCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, a, func(w io.Writer) error { return assetDetails(w, a) })
+				return o.print(cmd.OutOrStdout(), a, func(w io.Writer) error { return assetDetails(w, a) })
 			})
 		},
 	}
@@ -317,7 +317,7 @@ func newAssetUpdateCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, a, func(w io.Writer) error { return assetDetails(w, a) })
+				return o.print(cmd.OutOrStdout(), a, func(w io.Writer) error { return assetDetails(w, a) })
 			})
 		},
 	}
@@ -350,7 +350,7 @@ func newGroupListCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, gs, func(w io.Writer) error {
+				return o.print(cmd.OutOrStdout(), gs, func(w io.Writer) error {
 					tw := table(w)
 					fmt.Fprintln(tw, "ID\tNAME\tMEMBERS\tMATCH TAGS\tPOLICIES\tDESCRIPTION")
 					for _, g := range gs {
@@ -448,7 +448,7 @@ func newGroupAddCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, g, func(w io.Writer) error { return groupDetails(w, g) })
+				return o.print(cmd.OutOrStdout(), g, func(w io.Writer) error { return groupDetails(w, g) })
 			})
 		},
 	}
@@ -474,7 +474,7 @@ func newGroupShowCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, g, func(w io.Writer) error { return groupDetails(w, g) })
+				return o.print(cmd.OutOrStdout(), g, func(w io.Writer) error { return groupDetails(w, g) })
 			})
 		},
 	}
@@ -510,7 +510,7 @@ func newGroupUpdateCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, g, func(w io.Writer) error { return groupDetails(w, g) })
+				return o.print(cmd.OutOrStdout(), g, func(w io.Writer) error { return groupDetails(w, g) })
 			})
 		},
 	}
@@ -541,7 +541,7 @@ func newGroupAssetsCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, assets, func(w io.Writer) error { return assetTable(w, assets) })
+				return o.print(cmd.OutOrStdout(), assets, func(w io.Writer) error { return assetTable(w, assets) })
 			})
 		},
 	}

@@ -45,7 +45,7 @@ func newCredentialListCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, cs, func(w io.Writer) error { return credentialTable(w, cs) })
+				return o.print(cmd.OutOrStdout(), cs, func(w io.Writer) error { return credentialTable(w, cs) })
 			})
 		},
 	}
@@ -159,7 +159,7 @@ func newCredentialAddCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, cr, func(w io.Writer) error { return credentialDetails(w, cr) })
+				return o.print(cmd.OutOrStdout(), cr, func(w io.Writer) error { return credentialDetails(w, cr) })
 			})
 		},
 	}
@@ -202,7 +202,7 @@ func newCredentialShowCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, cr, func(w io.Writer) error { return credentialDetails(w, cr) })
+				return o.print(cmd.OutOrStdout(), cr, func(w io.Writer) error { return credentialDetails(w, cr) })
 			})
 		},
 	}

@@ -131,7 +131,7 @@ func newExceptionRequestCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, x, func(w io.Writer) error {
+				return o.print(cmd.OutOrStdout(), x, func(w io.Writer) error {
 					fmt.Fprintf(w, "requested exception %d (pending: an approver must approve it)\n", x.ID)
 					return nil
 				})
@@ -170,7 +170,7 @@ func newExceptionDecideCommand(action, short string) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, x, func(w io.Writer) error {
+				return o.print(cmd.OutOrStdout(), x, func(w io.Writer) error {
 					fmt.Fprintf(w, "exception %d is %s\n", x.ID, x.Status)
 					return nil
 				})
@@ -208,7 +208,7 @@ func newExceptionRenewCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, x, func(w io.Writer) error {
+				return o.print(cmd.OutOrStdout(), x, func(w io.Writer) error {
 					fmt.Fprintf(w, "exception %d is %s until approved, new expiry %s\n", x.ID, x.Status, x.Expires.Format(time.DateOnly))
 					return nil
 				})
@@ -253,7 +253,7 @@ func newExceptionListCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, xs, func(w io.Writer) error { return exceptionTable(w, xs) })
+				return o.print(cmd.OutOrStdout(), xs, func(w io.Writer) error { return exceptionTable(w, xs) })
 			})
 		},
 	}
@@ -291,7 +291,7 @@ func newExceptionExpiringCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, xs, func(w io.Writer) error { return exceptionTable(w, xs) })
+				return o.print(cmd.OutOrStdout(), xs, func(w io.Writer) error { return exceptionTable(w, xs) })
 			})
 		},
 	}
@@ -326,7 +326,7 @@ func newExceptionShowCommand() *cobra.Command {
 					store.Exception
 					History []store.ExceptionEvent `json:"history"`
 				}{x, h.Items}
-				return printOrJSON(cmd.OutOrStdout(), o.json, v, func(w io.Writer) error { return exceptionDetails(w, x, h.Items) })
+				return o.print(cmd.OutOrStdout(), v, func(w io.Writer) error { return exceptionDetails(w, x, h.Items) })
 			})
 		},
 	}
@@ -353,7 +353,7 @@ database, behind the API) breaks the chain from there on. Exits 1 when it does n
 				if err != nil {
 					return err
 				}
-				if err := printOrJSON(cmd.OutOrStdout(), o.json, chk, func(w io.Writer) error {
+				if err := o.print(cmd.OutOrStdout(), chk, func(w io.Writer) error {
 					if chk.OK {
 						fmt.Fprintf(w, "exception history intact: %d entries verified\n", chk.Checked)
 						return nil

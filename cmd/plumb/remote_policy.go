@@ -49,7 +49,7 @@ func runRemotePolicyList(cmd *cobra.Command, o *remoteOptions) error {
 		if err != nil {
 			return err
 		}
-		return printOrJSON(cmd.OutOrStdout(), o.json, ps, func(w io.Writer) error { return storedPolicyTable(w, ps) })
+		return o.print(cmd.OutOrStdout(), ps, func(w io.Writer) error { return storedPolicyTable(w, ps) })
 	})
 }
 
@@ -61,7 +61,7 @@ func runRemotePolicyShow(cmd *cobra.Command, o *remoteOptions, id string, versio
 		if err != nil {
 			return err
 		}
-		return printOrJSON(cmd.OutOrStdout(), o.json, d, func(w io.Writer) error { return policyDocDetails(w, d) })
+		return o.print(cmd.OutOrStdout(), d, func(w io.Writer) error { return policyDocDetails(w, d) })
 	})
 }
 
@@ -151,7 +151,7 @@ installed copy of the same file, which must be identical (same SHA-256).`,
 						return err
 					}
 					items := []api.PolicyDoc{d}
-					return printOrJSON(cmd.OutOrStdout(), o.json, d, func(w io.Writer) error { return policyDocTable(w, items) })
+					return o.print(cmd.OutOrStdout(), d, func(w io.Writer) error { return policyDocTable(w, items) })
 				})
 			}
 			if sc.ID != "" {
@@ -165,7 +165,7 @@ installed copy of the same file, which must be identical (same SHA-256).`,
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, l.Items, func(w io.Writer) error { return policyDocTable(w, l.Items) })
+				return o.print(cmd.OutOrStdout(), l.Items, func(w io.Writer) error { return policyDocTable(w, l.Items) })
 			})
 		},
 	}
@@ -212,7 +212,7 @@ define controls of their own cannot be pushed, as the server evaluates library c
 					}
 					docs = append(docs, d)
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, docs, func(w io.Writer) error { return policyDocTable(w, docs) })
+				return o.print(cmd.OutOrStdout(), docs, func(w io.Writer) error { return policyDocTable(w, docs) })
 			})
 		},
 	}
@@ -238,7 +238,7 @@ func newPolicyVersionsCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, ps, func(w io.Writer) error { return storedPolicyTable(w, ps) })
+				return o.print(cmd.OutOrStdout(), ps, func(w io.Writer) error { return storedPolicyTable(w, ps) })
 			})
 		},
 	}

@@ -153,17 +153,19 @@ func newResultsCommand(use, short, example string, list func(*client.Client, con
 				if err != nil {
 					return err
 				}
-				if o.json {
-					return writeJSON(cmd.OutOrStdout(), rs)
+				var names map[int64]string
+				if !o.json {
+					names = assetNames(ctx, c, rs)
 				}
-				names := assetNames(ctx, c, rs)
-				tw := table(cmd.OutOrStdout())
-				fmt.Fprintln(tw, "ASSET\tPOLICY\tCID\tCRITICALITY\tSTATUS\tTITLE\tREASON")
-				for _, r := range rs {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", names[r.AssetID], r.Policy+"@"+strconv.Itoa(r.PolicyVersion),
-						r.CID, r.Criticality, r.Status.Label(), oneLine(r.Title), cell(oneLine(r.Reason)))
-				}
-				return tw.Flush()
+				return o.print(cmd.OutOrStdout(), rs, func(w io.Writer) error {
+					tw := table(w)
+					fmt.Fprintln(tw, "ASSET\tPOLICY\tCID\tCRITICALITY\tSTATUS\tTITLE\tREASON")
+					for _, r := range rs {
+						fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", names[r.AssetID], r.Policy+"@"+strconv.Itoa(r.PolicyVersion),
+							r.CID, r.Criticality, r.Status.Label(), oneLine(r.Title), cell(oneLine(r.Reason)))
+					}
+					return tw.Flush()
+				})
 			})
 		},
 	}
@@ -235,7 +237,7 @@ func newTokenListCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, ts, func(w io.Writer) error {
+				return o.print(cmd.OutOrStdout(), ts, func(w io.Writer) error {
 					tw := table(w)
 					fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED\tLAST USED\tREVOKED")
 					for _, t := range ts {
@@ -301,7 +303,7 @@ func newWhoAmICommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, t, func(w io.Writer) error {
+				return o.print(cmd.OutOrStdout(), t, func(w io.Writer) error {
 					return details(w, "ID", strconv.FormatInt(t.ID, 10), "Name", t.Name, "Role", t.Role,
 						"Created", tcell(t.Created), "Server", c.BaseURL)
 				})
@@ -329,7 +331,7 @@ func newAuditCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, es, func(w io.Writer) error {
+				return o.print(cmd.OutOrStdout(), es, func(w io.Writer) error {
 					tw := table(w)
 					fmt.Fprintln(tw, "ID\tTIME\tACTOR\tACTION\tOBJECT\tDETAIL")
 					for _, e := range es {

@@ -130,7 +130,7 @@ then fails when the scan failed (no host could be scanned) or was cancelled.`,
 						return err
 					}
 				}
-				if err := printOrJSON(cmd.OutOrStdout(), o.json, s, func(w io.Writer) error { return scanDetails(w, s) }); err != nil {
+				if err := o.print(cmd.OutOrStdout(), s, func(w io.Writer) error { return scanDetails(w, s) }); err != nil {
 					return err
 				}
 				if wait && s.State != store.Finished {
@@ -210,7 +210,7 @@ func newScanListCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, scans, func(w io.Writer) error { return scanTable(w, scans) })
+				return o.print(cmd.OutOrStdout(), scans, func(w io.Writer) error { return scanTable(w, scans) })
 			})
 		},
 	}
@@ -237,7 +237,7 @@ func newScanStatusCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, s, func(w io.Writer) error { return scanDetails(w, s) })
+				return o.print(cmd.OutOrStdout(), s, func(w io.Writer) error { return scanDetails(w, s) })
 			})
 		},
 	}
@@ -267,7 +267,7 @@ func newScanJobsCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, jobs, func(w io.Writer) error {
+				return o.print(cmd.OutOrStdout(), jobs, func(w io.Writer) error {
 					tw := table(w)
 					fmt.Fprintln(tw, "ID\tASSET\tSTATE\tATTEMPT\tWORKER\tSTARTED\tFINISHED\tERROR")
 					for _, j := range jobs {
@@ -331,7 +331,7 @@ func newScanScheduleCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, s, func(w io.Writer) error { return scheduleTable(w, []store.Schedule{s}) })
+				return o.print(cmd.OutOrStdout(), s, func(w io.Writer) error { return scheduleTable(w, []store.Schedule{s}) })
 			})
 		},
 	}
@@ -370,7 +370,7 @@ func newScanSchedulesCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, ss, func(w io.Writer) error { return scheduleTable(w, ss) })
+				return o.print(cmd.OutOrStdout(), ss, func(w io.Writer) error { return scheduleTable(w, ss) })
 			})
 		},
 	}

@@ -49,7 +49,7 @@ that are not Error.`,
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, l.Items, func(w io.Writer) error {
+				return o.print(cmd.OutOrStdout(), l.Items, func(w io.Writer) error {
 					tw := table(w)
 					fmt.Fprintln(tw, "NAME\t"+scoreHeader)
 					for _, r := range l.Items {
@@ -91,16 +91,8 @@ daily. Without --from: the year before --to (default today).`,
 			if n > 1 {
 				return errors.New("give one of --group, --policy and --technology (none: the whole fleet)")
 			}
-			var err error
-			if fr != "" {
-				if f.From, err = parseDate("from", fr); err != nil {
-					return err
-				}
-			}
-			if to != "" {
-				if f.To, err = parseDate("to", to); err != nil {
-					return err
-				}
+			if err := setTrendDates(&f, fr, to); err != nil {
+				return err
 			}
 			return o.call(cmd.Context(), func(ctx context.Context, c *client.Client) error {
 				switch {
@@ -121,7 +113,7 @@ daily. Without --from: the year before --to (default today).`,
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, l.Items, func(w io.Writer) error {
+				return o.print(cmd.OutOrStdout(), l.Items, func(w io.Writer) error {
 					tw := table(w)
 					fmt.Fprintln(tw, "PERIOD\t"+scoreHeader)
 					for _, p := range l.Items {
@@ -180,7 +172,7 @@ func newChangesCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printOrJSON(cmd.OutOrStdout(), o.json, l.Items, func(w io.Writer) error {
+				return o.print(cmd.OutOrStdout(), l.Items, func(w io.Writer) error {
 					tw := table(w)
 					fmt.Fprintln(tw, "ASSET\tPOLICY\tCID\tFROM\tTO\tAT\tTITLE")
 					for _, ch := range l.Items {
@@ -198,4 +190,20 @@ func newChangesCommand() *cobra.Command {
 	cmd.Flags().StringVar(&to, "to", "", "the later `DATE` (default now)")
 	cmd.Flags().IntVar(&limit, "limit", 1000, "at most `N` changes")
 	return cmd
+}
+
+// setTrendDates parses --from and --to into f (empty: unset).
+func setTrendDates(f *store.TrendFilter, from, to string) error {
+	var err error
+	if from != "" {
+		if f.From, err = parseDate("from", from); err != nil {
+			return err
+		}
+	}
+	if to != "" {
+		if f.To, err = parseDate("to", to); err != nil {
+			return err
+		}
+	}
+	return nil
 }

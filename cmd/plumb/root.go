@@ -28,6 +28,6 @@ passes, fails or could not be checked, with the expected and actual values.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newScanCommand(), newPolicyCommand(), newControlCommand(), newContentCommand(), newAssetCommand(), newGroupCommand(), newCredentialCommand(), newResultCommand(), newPostureCommand(), newTokenCommand(), newAuditCommand())
-	root.AddCommand(newServerCommand(), newScannerCommand(), newExceptionCommand(), newScoreCommand(), newTrendCommand(), newChangesCommand())
+	root.AddCommand(newServerCommand(), newScannerCommand(), newExceptionCommand(), newScoreCommand(), newTrendCommand(), newChangesCommand(), newReportCommand())
 	return root
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/plumbhq/plumb/library"
+	"github.com/plumbhq/plumb/pdfsign"
 	"github.com/plumbhq/plumb/secret"
 	"github.com/plumbhq/plumb/server"
 	"github.com/plumbhq/plumb/store"
@@ -36,6 +37,8 @@ type serverOptions struct {
 	tokenFile string
 	logLevel  string
 	content   []string
+	signCert  string
+	signKey   string
 }
 
 func (o *serverOptions) addStoreFlags(cmd *cobra.Command) {
@@ -77,7 +80,11 @@ API token and prints it once (only its hash is stored).
 PostgreSQL database, and must then share one secret key (--secret-key-file or
 $` + secretKeyEnv + `), which encrypts credentials at rest.
 
-Scans are run by scanner workers: see 'plumb scanner'.`,
+Scans are run by scanner workers: see 'plumb scanner'.
+
+The dashboard is at /ui/ (log in with an API token). Reports are signed with
+--signing-cert/--signing-key, else with a self-signed certificate made on first
+use and kept in the database (its key sealed with the secret key).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServer(cmd.Context(), o, cmd.ErrOrStderr())
@@ -92,6 +99,8 @@ Scans are run by scanner workers: see 'plumb scanner'.`,
 	f.DurationVar(&o.lease, "lease", 2*time.Minute, "how long a scanner holds a job without a heartbeat before another may take it")
 	f.StringVar(&o.tokenFile, "admin-token-file", "", "on first start, also write the admin token to this `FILE` (mode 0600)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&o.signCert, "signing-cert", "", "sign reports with this certificate `FILE` (PEM, the leaf first; default: a self-signed certificate the server creates once and keeps in the database)")
+	f.StringVar(&o.signKey, "signing-key", "", "the signing certificate's private key `FILE` (PEM, PKCS #8, EC or RSA)")
 	f.StringSliceVar(&o.content, "content-dir", nil, "`DIR` SCAP data streams may be imported from (repeatable; default the SCAP Security Guide's install directories)")
 	cmd.AddCommand(newServerTokenCommand())
 	return cmd
@@ -109,6 +118,23 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 func openServer(ctx context.Context, o serverOptions, log *slog.Logger) (*server.Server, *store.Store, error) {
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	if (o.signCert == "") != (o.signKey == "") {
+		return nil, nil, errors.New("--signing-cert and --signing-key go together")
+	}
+	var signer *pdfsign.Signer
+	if o.signCert != "" {
+		certPEM, err := readBounded(o.signCert, 1<<20)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--signing-cert: %w", err)
+		}
+		keyPEM, err := readBounded(o.signKey, 1<<20)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--signing-key: %w", err)
+		}
+		if signer, err = pdfsign.Load(certPEM, keyPEM); err != nil {
+			return nil, nil, fmt.Errorf("--signing-cert/--signing-key: %w", err)
+		}
 	}
 	dsn, err := o.dsn()
 	if err != nil {
@@ -140,7 +166,8 @@ func openServer(ctx context.Context, o serverOptions, log *slog.Logger) (*server
 	if err != nil {
 		return nil, nil, fmt.Errorf("database: %w", err)
 	}
-	srv, err := server.New(server.Config{Store: st, Library: lib, Box: box, Logger: log, Lease: o.lease, ContentDirs: o.content})
+	srv, err := server.New(server.Config{Store: st, Library: lib, Box: box, Logger: log, Lease: o.lease, ContentDirs: o.content,
+		SecureCookies: o.tlsCert != "", Signer: signer})
 	if err != nil {
 		st.Close()
 		return nil, nil, err
