@@ -104,8 +104,8 @@ func benchAssets() int {
 
 // postureCountsRebuild counts the whole posture into posture_counts, as
 // CompleteJob would have, after a seed writes the posture in bulk.
-const postureCountsRebuild = `INSERT INTO posture_counts (asset_id, criticality, status, n, w)
-	SELECT asset_id, criticality, status, COUNT(*), SUM(` + rowWeight + `) FROM posture r GROUP BY asset_id, criticality, status`
+const postureCountsRebuild = `INSERT INTO posture_counts (asset_id, policy, criticality, status, n, w)
+	SELECT asset_id, policy, criticality, status, COUNT(*), SUM(` + rowWeight + `) FROM posture r GROUP BY asset_id, policy, criticality, status`
 
 // seedFleet stores n assets (every tenth tagged pci, the rest web), a
 // static group of n/10 other assets, and one finished scan with a result

@@ -12,26 +12,28 @@ import (
 
 // postureCountRow is one row of posture_counts.
 type postureCountRow struct {
-	asset, n int64
-	crit     int
-	status   string
+	asset, n, w int64
+	policy      string
+	crit        int
+	status      string
 }
 
 // wantPostureCounts fails t unless posture_counts (its nonzero rows)
-// equals the posture counted per asset, criticality and status.
+// equals the posture counted per asset, policy, criticality and status,
+// with the weights summed.
 func wantPostureCounts(t *testing.T, s *Store, when string) {
 	t.Helper()
 	read := func(q string) []postureCountRow {
 		return must[[]postureCountRow](t)(queryAll(ctx, s.read(), q, nil, func(r scanner) (postureCountRow, error) {
 			var x postureCountRow
-			err := r.Scan(&x.asset, &x.crit, &x.status, &x.n)
+			err := r.Scan(&x.asset, &x.policy, &x.crit, &x.status, &x.n, &x.w)
 			return x, err
 		}))
 	}
-	got := read(`SELECT asset_id, criticality, status, n FROM posture_counts WHERE n > 0
-		ORDER BY asset_id, criticality, status`)
-	want := read(`SELECT asset_id, criticality, status, COUNT(*) FROM posture
-		GROUP BY asset_id, criticality, status ORDER BY asset_id, criticality, status`)
+	got := read(`SELECT asset_id, policy, criticality, status, n, w FROM posture_counts WHERE n > 0
+		ORDER BY asset_id, policy, criticality, status`)
+	want := read(`SELECT asset_id, policy, criticality, status, COUNT(*), SUM(COALESCE(weight, criticality)) FROM posture
+		GROUP BY asset_id, policy, criticality, status ORDER BY asset_id, policy, criticality, status`)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s: posture_counts = %v, want %v", when, got, want)
 	}
@@ -144,6 +146,29 @@ func testPostureCounts(t *testing.T, s *Store) {
 		rows := must[[]ScoreRow](t)(s.Scores(ctx, "asset", ResultFilter{Asset: a}))
 		if len(rows) != 1 || !reflect.DeepEqual(rows[0].Summary, sum) {
 			t.Fatalf("scores of asset %d = %+v, want %+v", a, rows, sum)
+		}
+	}
+	// Summaries narrowed by policy, criticality or status (read from
+	// posture_counts) equal the posture rows they select, summarized.
+	for _, f := range []ResultFilter{{Policy: "q"}, {Criticality: 3}, {Status: "fail"}, {Policy: "p", Criticality: 2, Asset: as[1]}} {
+		var rs []result.Result
+		for _, r := range must[[]Result](t)(s.Posture(ctx, ResultFilter{Policy: f.Policy, Criticality: f.Criticality, Status: f.Status,
+			Asset: f.Asset, Page: Page{Limit: 1000}})) {
+			rs = append(rs, r.Result)
+		}
+		if got, want := must[result.Summary](t)(s.PostureSummary(ctx, f)), result.Summarize(rs); !reflect.DeepEqual(got, want) {
+			t.Errorf("PostureSummary(%+v) = %+v\nwant %+v", f, got, want)
+		}
+		rows := must[[]ScoreRow](t)(s.Scores(ctx, ScopePolicy, f))
+		for _, row := range rows {
+			var sub []result.Result
+			for _, r := range must[[]Result](t)(s.Posture(ctx, ResultFilter{Policy: row.Key, Criticality: f.Criticality, Status: f.Status,
+				Asset: f.Asset, Page: Page{Limit: 1000}})) {
+				sub = append(sub, r.Result)
+			}
+			if want := result.Summarize(sub); !reflect.DeepEqual(row.Summary, want) {
+				t.Errorf("Scores by policy %s (%+v) = %+v\nwant %+v", row.Key, f, row.Summary, want)
+			}
 		}
 	}
 }

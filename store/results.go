@@ -170,22 +170,22 @@ const rowWeight = "COALESCE(r.weight, r.criticality)"
 // are serial.
 const (
 	postureCountsDelete = `DELETE FROM posture_counts WHERE asset_id = ?`
-	postureCountsInsert = `INSERT INTO posture_counts (asset_id, criticality, status, n, w)
-	SELECT asset_id, criticality, status, COUNT(*), SUM(` + rowWeight + `) FROM posture r WHERE asset_id = ?
-	GROUP BY asset_id, criticality, status`
+	postureCountsInsert = `INSERT INTO posture_counts (asset_id, policy, criticality, status, n, w)
+	SELECT asset_id, policy, criticality, status, COUNT(*), SUM(` + rowWeight + `) FROM posture r WHERE asset_id = ?
+	GROUP BY asset_id, policy, criticality, status`
 )
 
 // postureCountsRecount recounts the posture of one asset (the asset id
 // twice) into posture_counts in one statement, on PostgreSQL: the counts
 // that changed are updated, those of a status the asset no longer has
 // deleted, and unchanged ones left unwritten.
-const postureCountsRecount = `WITH c AS (SELECT asset_id, criticality, status, COUNT(*) AS n, SUM(` + rowWeight + `) AS w
+const postureCountsRecount = `WITH c AS (SELECT asset_id, policy, criticality, status, COUNT(*) AS n, SUM(` + rowWeight + `) AS w
 		FROM posture r WHERE asset_id = ?
-		GROUP BY asset_id, criticality, status),
+		GROUP BY asset_id, policy, criticality, status),
 	d AS (DELETE FROM posture_counts pc WHERE pc.asset_id = ?
-		AND NOT EXISTS (SELECT 1 FROM c WHERE c.criticality = pc.criticality AND c.status = pc.status))
-	INSERT INTO posture_counts (asset_id, criticality, status, n, w) SELECT asset_id, criticality, status, n, w FROM c
-	ON CONFLICT (asset_id, criticality, status) DO UPDATE SET n = excluded.n, w = excluded.w
+		AND NOT EXISTS (SELECT 1 FROM c WHERE c.policy = pc.policy AND c.criticality = pc.criticality AND c.status = pc.status))
+	INSERT INTO posture_counts (asset_id, policy, criticality, status, n, w) SELECT asset_id, policy, criticality, status, n, w FROM c
+	ON CONFLICT (asset_id, policy, criticality, status) DO UPDATE SET n = excluded.n, w = excluded.w
 		WHERE posture_counts.n <> excluded.n OR posture_counts.w <> excluded.w`
 
 // recountPosture brings the posture_counts of asset up to date with its
@@ -510,8 +510,17 @@ func (s *Store) PostureSummary(ctx context.Context, f ResultFilter) (result.Summ
 		cond = " AND " + strings.Join(w.conds, " AND ")
 	}
 	args := append(append([]any{micros(s.now())}, w.args...), w.args...)
-	rows, err := s.read().QueryContext(ctx, coveredSQL+`SELECT r.criticality, r.status, COUNT(*), SUM(`+rowWeight+`) FROM posture r`+w.String()+`
-		GROUP BY r.criticality, r.status
+	// The filters on an asset, its groups and technology, the policy,
+	// criticality and status are columns of posture_counts too: its few
+	// rows per asset and policy answer them; a CID or scan needs the
+	// posture rows.
+	counts := `SELECT r.criticality, r.status, COUNT(*), SUM(` + rowWeight + `) FROM posture r` + w.String() + `
+		GROUP BY r.criticality, r.status`
+	if f.CID == 0 && f.Scan == 0 {
+		counts = `SELECT r.criticality, r.status, CAST(SUM(r.n) AS BIGINT), CAST(SUM(r.w) AS BIGINT) FROM posture_counts r WHERE r.n > 0` + cond + `
+		GROUP BY r.criticality, r.status`
+	}
+	rows, err := s.read().QueryContext(ctx, coveredSQL+counts+`
 		UNION ALL
 		SELECT d.criticality, '`+exceptedKey+`', COUNT(*), SUM(COALESCE(d.weight, d.criticality)) FROM (
 			SELECT DISTINCT r.asset_id, r.policy, r.cid, r.criticality, r.weight

@@ -88,7 +88,6 @@ type breakdown struct {
 // rowBreakdowns are the kinds whose key is not a function of the asset.
 // The mandate join is the dialect's (see Store.breakdown).
 var rowBreakdowns = map[string]breakdown{
-	ScopePolicy:  {key: "r.policy"},
 	ScopeMandate: {key: "mk.key"},
 }
 
@@ -109,7 +108,10 @@ var assetBreakdowns = map[string]string{
 	ScopeTechnology: `SELECT 'technology', ta.technology, p.criticality, p.status, CAST(SUM(p.n) AS BIGINT), CAST(SUM(p.w) AS BIGINT)
 		FROM pa p JOIN assets ta ON ta.id = p.asset_id WHERE ta.technology <> ''
 		GROUP BY ta.technology, p.criticality, p.status`,
-	"asset": `SELECT 'asset', CAST(p.asset_id AS TEXT), p.criticality, p.status, p.n, p.w FROM pa p`,
+	ScopePolicy: `SELECT 'policy', p.policy, p.criticality, p.status, CAST(SUM(p.n) AS BIGINT), CAST(SUM(p.w) AS BIGINT) FROM pa p
+		GROUP BY p.policy, p.criticality, p.status`,
+	"asset": `SELECT 'asset', CAST(p.asset_id AS TEXT), p.criticality, p.status, CAST(SUM(p.n) AS BIGINT), CAST(SUM(p.w) AS BIGINT) FROM pa p
+		GROUP BY p.asset_id, p.criticality, p.status`,
 	"criticality": `SELECT 'criticality', CAST(p.criticality AS TEXT), p.criticality, p.status, CAST(SUM(p.n) AS BIGINT),
 		CAST(SUM(p.w) AS BIGINT) FROM pa p
 		GROUP BY p.criticality, p.status`,
@@ -215,13 +217,14 @@ func (t tally) summary() result.Summary {
 // for every key. Keys with no posture row are missing, but for every
 // group when allGroups is set (an empty tally).
 //
-// The kinds that are functions of the asset (fleet, group, technology,
-// asset, criticality) share pa: the posture counted once per asset,
-// criticality and status, with the excepted Fails per asset and
-// criticality under "x". When counted is set (w's conditions are all
-// functions of the asset id r.asset_id: an asset, a group, a technology)
-// pa reads those counts from posture_counts, a few rows per asset kept
-// current at ingest, instead of counting the posture rows; the excepted
+// The kinds that are functions of the asset and policy (fleet, group,
+// technology, asset, criticality, policy) share pa: the posture counted
+// once per asset, policy, criticality and status, with the excepted Fails
+// per asset, policy and criticality under "x". When counted is set (w's
+// conditions are all on columns posture_counts has: an asset, a group, a
+// technology, a policy, a criticality, a status) pa reads those counts
+// from posture_counts, a few rows per asset and policy kept current at
+// ingest, instead of counting the posture rows; the excepted
 // Fails are counted at read time either way (exceptions are few). An excepted item belongs to one asset, so summing pa over an
 // asset's keys counts it once per key, as PostureSummary does.
 func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []string, w where, counted, allGroups bool) (map[string]map[string]tally, error) {
@@ -247,18 +250,18 @@ func (s *Store) tallies(ctx context.Context, q querier, now time.Time, kinds []s
 	var selects []string
 	if slices.ContainsFunc(kinds, func(k string) bool { _, ok := assetBreakdowns[k]; return ok }) {
 		args = append(args, w.args...)
-		counts := `SELECT r.asset_id, r.criticality, r.status, COUNT(*) AS n, SUM(` + rowWeight + `) AS w FROM posture r` + w.String() + `
-			GROUP BY r.asset_id, r.criticality, r.status`
+		counts := `SELECT r.asset_id, r.policy, r.criticality, r.status, COUNT(*) AS n, SUM(` + rowWeight + `) AS w FROM posture r` + w.String() + `
+			GROUP BY r.asset_id, r.policy, r.criticality, r.status`
 		if counted {
-			counts = `SELECT r.asset_id, r.criticality, r.status, r.n, r.w FROM posture_counts r WHERE r.n > 0`
+			counts = `SELECT r.asset_id, r.policy, r.criticality, r.status, r.n, r.w FROM posture_counts r WHERE r.n > 0`
 			if len(w.conds) > 0 {
 				counts += " AND " + strings.Join(w.conds, " AND ")
 			}
 		}
 		fmt.Fprintf(&b, `, pa AS MATERIALIZED (%s
 			UNION ALL
-			SELECT d.asset_id, d.criticality, '%s', COUNT(*), SUM(COALESCE(d.weight, d.criticality)) FROM (%s) d
-			GROUP BY d.asset_id, d.criticality)
+			SELECT d.asset_id, d.policy, d.criticality, '%s', COUNT(*), SUM(COALESCE(d.weight, d.criticality)) FROM (%s) d
+			GROUP BY d.asset_id, d.policy, d.criticality)
 `, counts, exceptedKey, excepted("''", "", w.conds))
 	}
 	for _, kind := range kinds {
@@ -567,7 +570,7 @@ func (s *Store) Scores(ctx context.Context, by string, f ResultFilter) ([]ScoreR
 	// asset; the others count the posture rows.
 	g := f
 	g.Page = Page{}
-	counted := g == ResultFilter{Asset: f.Asset, Group: f.Group, Technology: f.Technology}
+	counted := g.CID == 0 && g.Scan == 0
 	all, err := s.tallies(ctx, s.read(), s.now(), []string{by}, resultWhere(f, ""), counted, false)
 	if err != nil {
 		return nil, fmt.Errorf("score %s: %w", by, err)
