@@ -127,49 +127,12 @@ func (u *ui) choices(ctx context.Context, f resultFilter) (choices, error) {
 	return c, nil
 }
 
-// summary is the store's PostureSummary(f). When f narrows the posture by
-// asset, group, technology, criticality and status alone, it is added up
-// from the breakdown by criticality instead: that breakdown reads the
-// per-asset counts the store keeps current at ingest, not every posture
-// row (PostureSummary of the fleet counts 3 million rows at 10,000 assets
-// x 300 controls), and each of its rows is the summary of one
-// criticality, with its excepted Fails; adding up the rows of the
-// criticalities and the status f selects gives back the very counts
-// PostureSummary makes, and result.SummaryExcepting the same arithmetic.
-// Other filters ask PostureSummary.
+// summary is the store's PostureSummary(f), which reads the per-asset and
+// per-policy counts the store keeps current at ingest for every filter
+// but a CID or a scan.
 func (u *ui) summary(ctx context.Context, f store.ResultFilter) (result.Summary, error) {
 	f.Page = store.Page{}
-	if f != (store.ResultFilter{Asset: f.Asset, Group: f.Group, Technology: f.Technology, Criticality: f.Criticality, Status: f.Status}) {
-		return u.cfg.Store.PostureSummary(ctx, f)
-	}
-	rows, err := u.cfg.Store.Scores(ctx, "criticality", store.ResultFilter{Asset: f.Asset, Group: f.Group, Technology: f.Technology})
-	if err != nil {
-		return result.Summary{}, err
-	}
-	counts := map[policy.Criticality]map[result.Status]int{}
-	excepted := map[policy.Criticality]int{}
-	for _, row := range rows {
-		n, err := strconv.Atoi(row.Key)
-		if err != nil {
-			return u.cfg.Store.PostureSummary(ctx, f)
-		}
-		c := policy.Criticality(n)
-		if n < f.Criticality {
-			continue
-		}
-		m := map[result.Status]int{}
-		for st, k := range row.ByCriticality[c] {
-			if f.Status == "" || string(st) == f.Status {
-				m[st] += k
-			}
-		}
-		if f.Status == "" || f.Status == string(result.Fail) {
-			m[result.Fail] += row.Excepted
-			excepted[c] = row.Excepted
-		}
-		counts[c] = m
-	}
-	return result.SummaryExcepting(counts, excepted), nil
+	return u.cfg.Store.PostureSummary(ctx, f)
 }
 
 // parallel runs independent store reads at once and returns the first
