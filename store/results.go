@@ -445,10 +445,19 @@ func (s *Store) Posture(ctx context.Context, f ResultFilter) ([]Result, error) {
 	w := resultWhere(f, "r.result_id")
 	now := micros(s.now())
 	args := append(w.args, f.limit(), now, now)
+	// One asset's posture is a few hundred rows its key finds: sorting
+	// them beats walking the result_id index, which PostgreSQL picks for
+	// the ORDER BY ... LIMIT and which passes every other asset's rows
+	// first (450 ms for one asset at 10,000 x 300). "+ 0" keeps that
+	// index out of the plan.
+	order := "r.result_id"
+	if f.Asset != 0 {
+		order = "r.result_id + 0"
+	}
 	out, err := queryAll(ctx, s.read(), `SELECT p.result_id, p.scan_id, p.job_id, p.asset_id, `+prefixed("p.", resultCols)+`,
 		x.id, x.type, x.owner, x.justification, x.expires
 		FROM (SELECT r.result_id, r.scan_id, r.job_id, r.asset_id, `+prefixed("r.", resultCols)+
-		` FROM posture r`+w.String()+` ORDER BY r.result_id LIMIT ?) p
+		` FROM posture r`+w.String()+` ORDER BY `+order+` LIMIT ?) p
 		LEFT JOIN exceptions x ON x.id = CASE WHEN p.status = 'fail' THEN `+exceptedSQL("p")+` END
 		ORDER BY p.result_id`, args, scanPosture)
 	if err != nil {
