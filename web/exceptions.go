@@ -152,11 +152,7 @@ func (u *ui) exceptionList(w http.ResponseWriter, r *http.Request, s *session, e
 	if d.Rows, err = u.exceptionRows(ctx, es); err != nil {
 		return err
 	}
-	var last int64
-	if len(es) > 0 {
-		last = es[len(es)-1].ID
-	}
-	d.Pager = pagerOf(r, l, len(es), last)
+	d.Pager = pagerOf(r, l, len(es), lastID(es))
 	d.Exports = exportsOf(r)
 	title := "Exceptions"
 	if expiring {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -52,6 +53,26 @@ type pager struct {
 
 // pagerOf builds the links of a page of n items that started after
 // after, the last one with id last, when limit items fill a page.
+// lastID is the id of a page's last item, 0 for an empty page.
+func lastID[T any](items []T) int64 {
+	if len(items) == 0 {
+		return 0
+	}
+	switch x := any(items[len(items)-1]).(type) {
+	case store.Exception:
+		return x.ID
+	case store.Result:
+		return x.ID
+	case store.Asset:
+		return x.ID
+	case store.Scan:
+		return x.ID
+	case store.Job:
+		return x.ID
+	}
+	panic(fmt.Sprintf("web: lastID of %T", items[0]))
+}
+
 func pagerOf(r *http.Request, l listing, n int, last int64) pager {
 	p := pager{Shown: n}
 	q := r.URL.Query()

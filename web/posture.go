@@ -106,11 +106,7 @@ func (u *ui) failing(w http.ResponseWriter, r *http.Request, s *session) error {
 		return err
 	}
 	d.Rows = postureRows(rs, names)
-	var last int64
-	if len(rs) > 0 {
-		last = rs[len(rs)-1].ID
-	}
-	d.Pager = pagerOf(r, l, len(rs), last)
+	d.Pager = pagerOf(r, l, len(rs), lastID(rs))
 	u.render(w, r, s, http.StatusOK, "failing", "Failing controls", "failing", d)
 	return nil
 }
@@ -173,11 +169,7 @@ func (u *ui) assets(w http.ResponseWriter, r *http.Request, s *session) error {
 	if err := parallelN(4, jobs...); err != nil {
 		return err
 	}
-	var last int64
-	if len(as) > 0 {
-		last = as[len(as)-1].ID
-	}
-	d.Pager = pagerOf(r, l, len(as), last)
+	d.Pager = pagerOf(r, l, len(as), lastID(as))
 	if d.Choices, err = u.choices(ctx, resultFilter{Technology: f.Technology}); err != nil {
 		return err
 	}
@@ -224,11 +216,7 @@ func (u *ui) asset(w http.ResponseWriter, r *http.Request, s *session) error {
 		return err
 	}
 	d := assetData{Asset: a, Status: f.Status, Statuses: result.Statuses, Rows: postureRows(rs, names), Exports: exportsOf(r)}
-	var last int64
-	if len(rs) > 0 {
-		last = rs[len(rs)-1].ID
-	}
-	d.Pager = pagerOf(r, l, len(rs), last)
+	d.Pager = pagerOf(r, l, len(rs), lastID(rs))
 	if d.Summary, err = u.cfg.Store.PostureSummary(ctx, store.ResultFilter{Asset: id}); err != nil {
 		return err
 	}

@@ -54,11 +54,7 @@ func (u *ui) scans(w http.ResponseWriter, r *http.Request, s *session) error {
 		return err
 	}
 	d := scansData{State: f.State, States: scanStates, Rows: scs, Exports: exportsOf(r)}
-	var last int64
-	if len(scs) > 0 {
-		last = scs[len(scs)-1].ID
-	}
-	d.Pager = pagerOf(r, l, len(scs), last)
+	d.Pager = pagerOf(r, l, len(scs), lastID(scs))
 	u.render(w, r, s, http.StatusOK, "scans", "Scans", "scans", d)
 	return nil
 }
@@ -126,11 +122,7 @@ func (u *ui) scan(w http.ResponseWriter, r *http.Request, s *session) error {
 		}
 		d.Jobs = append(d.Jobs, jobRow{Job: j, Asset: names.name(j.AssetID)})
 	}
-	var last int64
-	if len(page) > 0 {
-		last = page[len(page)-1].ID
-	}
-	d.Pager = pagerOf(r, l, len(page), last)
+	d.Pager = pagerOf(r, l, len(page), lastID(page))
 	for _, gid := range sc.Groups {
 		g, err := u.cfg.Store.GetGroup(ctx, gid)
 		if errors.Is(err, store.ErrNotFound) {
